@@ -78,10 +78,10 @@ class WorkflowComponent(abc.ABC):
     def name(self) -> str:
         return self.spec.name
 
-    async def init(self) -> None:
+    async def init(self) -> None:  # noqa: B027 (a hook; most components need it)
         """Connect to the runtime. Raise ``ComponentConfigError`` or ``BackendUnavailableError``."""
 
-    async def close(self) -> None:
+    async def close(self) -> None:  # noqa: B027 (a hook)
         """Release connections and workers."""
 
     async def health(self) -> ComponentHealth:
@@ -144,9 +144,7 @@ def parse_metadata(model: type[ModelT], spec: ComponentSpec) -> ModelT:
     an error listing the known ones, so a typo is never silently ignored. Every problem
     becomes a ``ComponentConfigError`` naming ``spec.metadata.<name>``.
     """
-    known = {
-        (info.alias or name).lower(): info.alias or name for name, info in model.model_fields.items()
-    }
+    known = {(info.alias or name).lower(): info.alias or name for name, info in model.model_fields.items()}
     values: dict[str, str] = {}
     for key, value in spec.metadata.items():
         canonical = known.get(key.lower())

@@ -1,0 +1,156 @@
+"""The FastAPI application: routes under Dapr's three prefixes, metadata, health, errors."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib import metadata as importlib_metadata
+from typing import Any
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import HTMLResponse, JSONResponse, Response
+
+from gateway import models, problems
+from gateway.problems import ApiError, OperationError
+from gateway.registry import ComponentRegistry, ComponentSlot
+from gateway.routes import WorkflowApi
+
+log = logging.getLogger(__name__)
+
+API_PREFIXES = ("/v1.0", "/v1.0-beta1", "/v1.0-alpha1")
+DEFAULT_REQUEST_TIMEOUT = 30.0
+
+
+def version() -> str:
+    try:
+        return importlib_metadata.version("flowport")
+    except importlib_metadata.PackageNotFoundError:
+        return "0+unknown"
+
+
+def create_app(
+    registry: ComponentRegistry,
+    *,
+    api_token: str | None = None,
+    request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
+    manage_components: bool = True,
+) -> FastAPI:
+    """The gateway app; its lifespan initialises the registry's components and closes them
+    (unless ``manage_components`` is false: then the caller does, as the CLI does).
+
+    With ``api_token`` every route but ``/v1.0/healthz`` requires it, in Dapr's
+    ``dapr-api-token`` header or as ``Authorization: Bearer``.
+    """
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if not manage_components:
+            yield
+            return
+        await registry.start()
+        try:
+            yield
+        finally:
+            await registry.close()
+
+    app = FastAPI(
+        title="Flowport",
+        version=version(),
+        summary="One Dapr-Workflow-compatible REST API over pluggable workflow runtimes.",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    guarded = [Depends(_token_guard(api_token))] if api_token else []
+
+    api = WorkflowApi(registry, request_timeout)
+    for index, prefix in enumerate(API_PREFIXES):
+        app.include_router(api.router(prefix, in_schema=index == 0), dependencies=guarded)
+
+    @app.get("/v1.0/healthz", status_code=204, tags=["health"], operation_id="healthz")
+    async def healthz() -> Response:
+        """Liveness: 204 while the gateway serves requests (never requires the token)."""
+        return Response(status_code=204)
+
+    @app.get(
+        "/v1.0/metadata",
+        tags=["metadata"],
+        operation_id="getMetadata",
+        response_model=models.MetadataModel,
+        dependencies=guarded,
+    )
+    async def get_metadata() -> Response:
+        """The loaded components: type, version, capabilities, health, and known workflows."""
+        slots = registry.slots
+        infos = await asyncio.gather(*(_component_info(registry, slot) for slot in slots))
+        return JSONResponse({"id": "flowport", "runtimeVersion": version(), "components": infos})
+
+    @app.get("/openapi.json", include_in_schema=False, dependencies=guarded)
+    async def openapi() -> JSONResponse:
+        return JSONResponse(app.openapi())
+
+    @app.get("/docs", include_in_schema=False, dependencies=guarded)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="Flowport API")
+
+    app.add_exception_handler(ApiError, problems.handle_api_error)
+    app.add_exception_handler(OperationError, problems.handle_operation_error)
+    app.add_exception_handler(RequestValidationError, problems.handle_validation_error)
+    app.add_exception_handler(StarletteHTTPException, problems.handle_http_error)
+    app.add_exception_handler(Exception, _log_and_answer)
+    return app
+
+
+async def _log_and_answer(request: Request, exc: Exception) -> Response:
+    log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+    return await problems.handle_unexpected_error(request, exc)
+
+
+def _token_guard(expected: str) -> Any:
+    expected_bytes = expected.encode()
+
+    async def guard(request: Request) -> None:
+        given = request.headers.get("dapr-api-token")
+        if given is None:
+            scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+            given = credentials if scheme.lower() == "bearer" else None
+        if given is None or not hmac.compare_digest(given.encode(), expected_bytes):
+            raise ApiError("unauthorized", "a valid API token is required (dapr-api-token header or Bearer)")
+
+    return guard
+
+
+async def _component_info(registry: ComponentRegistry, slot: ComponentSlot) -> dict[str, Any]:
+    health = await registry.health(slot)
+    workflows: list[str] | None = None
+    capabilities: list[str] = []
+    if slot.component is not None:
+        capabilities = sorted(capability.value for capability in slot.component.capabilities)
+        try:
+            async with asyncio.timeout(2.0):
+                names = await slot.component.workflow_names()
+            workflows = list(names) if names is not None else None
+        except Exception as exc:  # listing workflows is best effort: say why it is missing
+            log.info("component %s could not list workflows: %s", slot.name, exc)
+    spec = slot.definition.spec
+    plugin = slot.plugin
+    return {
+        "name": spec.name,
+        "type": spec.type,
+        "version": spec.version,
+        "capabilities": capabilities,
+        "healthy": health.healthy,
+        "detail": health.detail,
+        "workflows": workflows,
+        "plugin": {
+            "distribution": plugin.distribution if plugin else None,
+            "version": plugin.version if plugin else None,
+        },
+    }

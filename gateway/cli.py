@@ -1,0 +1,128 @@
+"""The ``flowport`` command: ``serve`` the API, or check and list ``components``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import uvicorn
+
+from contracts import ALL_CAPABILITIES, ComponentConfigError
+from gateway.app import DEFAULT_REQUEST_TIMEOUT, create_app, version
+from gateway.registry import ComponentRegistry
+from gateway.resources import ResourcesError
+
+log = logging.getLogger("flowport")
+
+TOKEN_VARIABLES = ("FLOWPORT_API_TOKEN", "DAPR_API_TOKEN")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    paths = [Path(path) for path in args.resources_path]
+    try:
+        registry = ComponentRegistry.from_resources(paths)
+    except ResourcesError as exc:
+        _report(exc.errors)
+        return 1
+    if args.command == "components":
+        _list_components(registry)
+        return 0
+    token = args.api_token or next((os.environ[v] for v in TOKEN_VARIABLES if os.environ.get(v)), None)
+    try:
+        asyncio.run(_serve(registry, args.host, args.port, token, args.request_timeout, args.log_level))
+    except ResourcesError as exc:
+        _report(exc.errors)
+        return 1
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+async def _serve(
+    registry: ComponentRegistry,
+    host: str,
+    port: int,
+    token: str | None,
+    request_timeout: float,
+    log_level: str,
+) -> None:
+    # Components are initialised here, not in the ASGI lifespan, so that a failure is
+    # reported as one clear message instead of a server traceback.
+    await registry.start()
+    try:
+        app = create_app(registry, api_token=token, request_timeout=request_timeout, manage_components=False)
+        names = ", ".join(slot.name for slot in registry.slots) or "none"
+        log.info("flowport %s serving components: %s", version(), names)
+        config = uvicorn.Config(app, host=host, port=port, log_level=log_level, lifespan="on")
+        await uvicorn.Server(config).serve()
+    finally:
+        await registry.close()
+
+
+def _list_components(registry: ComponentRegistry) -> None:
+    slots = registry.slots
+    if not slots:
+        print("no workflow components found")
+    for slot in slots:
+        spec = slot.definition.spec
+        plugin = slot.plugin
+        source = f"{plugin.distribution} {plugin.version}" if plugin and plugin.distribution else "unknown"
+        print(f"{spec.name}: {spec.type} {spec.version} (plugin {source})")
+        print(f"  file: {spec.source}")
+        if slot.component is not None:
+            capabilities = sorted(capability.value for capability in slot.component.capabilities)
+            print(f"  capabilities: {', '.join(capabilities)}")
+            missing = sorted(c.value for c in ALL_CAPABILITIES - slot.component.capabilities)
+            if missing:
+                print(f"  not supported: {', '.join(missing)}")
+        if slot.error:
+            print(f"  FAILED (ignoreErrors): {slot.error}")
+
+
+def _report(errors: Sequence[ComponentConfigError]) -> None:
+    for error in errors:
+        print(f"error: {error}", file=sys.stderr)
+    print(f"{len(errors)} error(s) in the component configuration", file=sys.stderr)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="flowport", description="Durable workflows behind one API.")
+    parser.add_argument("--version", action="version", version=f"flowport {version()}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    def add_common(command: argparse.ArgumentParser) -> None:
+        command.add_argument(
+            "--resources-path",
+            action="append",
+            required=True,
+            metavar="DIR",
+            help="directory of Dapr component YAML files (repeatable)",
+        )
+        command.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+
+    serve = commands.add_parser("serve", help="serve the workflow API")
+    add_common(serve)
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=3500, help="default 3500, Dapr's HTTP port")
+    serve.add_argument(
+        "--api-token",
+        help=f"require this token (else ${TOKEN_VARIABLES[0]} or ${TOKEN_VARIABLES[1]})",
+    )
+    serve.add_argument("--request-timeout", type=float, default=DEFAULT_REQUEST_TIMEOUT, metavar="SECONDS")
+
+    components = commands.add_parser("components", help="validate and list the configured components")
+    add_common(components)
+    return parser
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,127 @@
+"""The JSON shapes of the REST API, for the OpenAPI document and for rendering.
+
+Routes build these dictionaries directly (``*_body`` functions) rather than validating
+pydantic models on every response: the shapes are fixed, and the hot path stays cheap. The
+pydantic models describe the same shapes for ``/openapi.json`` and API clients.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import pydantic
+
+from contracts import HistoryEvent, InstanceState
+
+
+class StartResponse(pydantic.BaseModel):
+    instanceID: str
+
+
+class WorkflowStateModel(pydantic.BaseModel):
+    instanceID: str
+    workflowName: str
+    createdAt: str
+    lastUpdatedAt: str
+    runtimeStatus: str
+    properties: dict[str, str]
+
+
+class InstanceListModel(pydantic.BaseModel):
+    instances: list[WorkflowStateModel]
+    continuationToken: str | None
+
+
+class HistoryEventModel(pydantic.BaseModel):
+    sequence: int
+    kind: str
+    timestamp: str
+    name: str | None
+    data: Any = pydantic.Field(description="the event's payload, decoded from JSON")
+    details: dict[str, str]
+
+
+class HistoryModel(pydantic.BaseModel):
+    instanceID: str
+    events: list[HistoryEventModel]
+
+
+class PurgeResponse(pydantic.BaseModel):
+    purgedInstances: int
+    detail: str | None
+
+
+class ComponentInfo(pydantic.BaseModel):
+    name: str
+    type: str
+    version: str
+    capabilities: list[str]
+    healthy: bool
+    detail: str | None
+    workflows: list[str] | None
+    plugin: dict[str, str | None]
+
+
+class MetadataModel(pydantic.BaseModel):
+    id: str
+    runtimeVersion: str
+    components: list[ComponentInfo]
+
+
+class ProblemModel(pydantic.BaseModel):
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str
+    errorCode: str
+    message: str
+
+
+def rfc3339(moment: datetime) -> str:
+    """UTC with a ``Z``, as Dapr writes timestamps; naive times are taken as UTC."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def state_body(state: InstanceState) -> dict[str, Any]:
+    properties = {
+        "dapr.workflow.input": state.serialized_input or "",
+        "dapr.workflow.custom_status": state.serialized_custom_status or "",
+    }
+    if state.serialized_output is not None:
+        properties["dapr.workflow.output"] = state.serialized_output
+    if state.failure is not None:
+        properties["dapr.workflow.failure.error_type"] = state.failure.error_type
+        properties["dapr.workflow.failure.error_message"] = state.failure.message
+        if state.failure.stack_trace:
+            properties["dapr.workflow.failure.stack_trace"] = state.failure.stack_trace
+    properties.update(state.properties)
+    return {
+        "instanceID": state.instance_id,
+        "workflowName": state.workflow_name,
+        "createdAt": rfc3339(state.created_at),
+        "lastUpdatedAt": rfc3339(state.last_updated_at),
+        "runtimeStatus": state.runtime_status.value,
+        "properties": properties,
+    }
+
+
+def event_body(event: HistoryEvent) -> dict[str, Any]:
+    data: Any = None
+    if event.serialized_data is not None:
+        try:
+            data = json.loads(event.serialized_data)
+        except ValueError:
+            data = event.serialized_data  # a runtime's non-JSON payload is shown as text
+    return {
+        "sequence": event.sequence,
+        "kind": event.kind.value,
+        "timestamp": rfc3339(event.timestamp),
+        "name": event.name,
+        "data": data,
+        "details": dict(event.details),
+    }

@@ -1,0 +1,198 @@
+"""Errors as RFC 9457 problem documents that Dapr clients also understand.
+
+Every error a user can see is one row of ``PROBLEMS``: an HTTP status, a problem type, a
+title, and a Dapr error code. Where Dapr has a code of its own for the case it is used;
+where Dapr would answer the operation's generic code (``ERR_START_WORKFLOW``...) with a 500,
+we keep that code for Dapr clients but answer the true status (409, 501, 503, 504).
+The body carries both views: ``type``/``title``/``status``/``detail``/``instance`` for RFC
+9457 and ``errorCode``/``message`` for Dapr.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from dataclasses import dataclass
+
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+import contracts
+
+PROBLEM_JSON = "application/problem+json"
+PROBLEM_BASE = "urn:flowport:problem:"
+
+
+class Operation(enum.Enum):
+    """The API operations, each with the Dapr code for its generic failure."""
+
+    START = "ERR_START_WORKFLOW"
+    GET = "ERR_GET_WORKFLOW"
+    TERMINATE = "ERR_TERMINATE_WORKFLOW"
+    RAISE_EVENT = "ERR_RAISE_EVENT_WORKFLOW"
+    PAUSE = "ERR_PAUSE_WORKFLOW"
+    RESUME = "ERR_RESUME_WORKFLOW"
+    PURGE = "ERR_PURGE_WORKFLOW"
+    LIST = "ERR_LIST_WORKFLOWS"
+    HISTORY = "ERR_GET_WORKFLOW_HISTORY"
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    status: int
+    slug: str
+    title: str
+    #: a Dapr error code, or None for "the failing operation's own code"
+    code: str | None
+
+
+# The one table. Keys are contract error classes or gateway-side problem names.
+PROBLEMS: dict[type[contracts.WorkflowError] | str, Problem] = {
+    contracts.InvalidRequestError: Problem(400, "invalid-request", "Invalid request", None),
+    contracts.InstanceNotFoundError: Problem(
+        404, "instance-not-found", "Instance not found", "ERR_INSTANCE_ID_NOT_FOUND"
+    ),
+    contracts.InstanceExistsError: Problem(409, "instance-exists", "Instance already exists", None),
+    contracts.InvalidStateError: Problem(409, "invalid-state", "Invalid instance state", None),
+    contracts.NotSupportedError: Problem(501, "not-supported", "Operation not supported", None),
+    contracts.BackendUnavailableError: Problem(503, "backend-unavailable", "Backend unavailable", None),
+    contracts.BackendTimeoutError: Problem(504, "backend-timeout", "Backend timed out", None),
+    "component-missing": Problem(
+        400, "component-missing", "Component missing", "ERR_WORKFLOW_COMPONENT_MISSING"
+    ),
+    "component-not-found": Problem(
+        400, "component-not-found", "Component not found", "ERR_WORKFLOW_COMPONENT_NOT_FOUND"
+    ),
+    "component-failed": Problem(503, "component-failed", "Component failed to initialise", None),
+    "workflow-name-missing": Problem(
+        400, "workflow-name-missing", "Workflow name missing", "ERR_WORKFLOW_NAME_MISSING"
+    ),
+    "event-name-missing": Problem(
+        400, "event-name-missing", "Event name missing", "ERR_WORKFLOW_EVENT_NAME_MISSING"
+    ),
+    "instance-id-missing": Problem(
+        400, "instance-id-missing", "Instance ID missing", "ERR_INSTANCE_ID_PROVIDED_MISSING"
+    ),
+    "instance-id-invalid": Problem(
+        400, "instance-id-invalid", "Invalid instance ID", "ERR_INSTANCE_ID_INVALID"
+    ),
+    "instance-id-too-long": Problem(
+        400, "instance-id-too-long", "Instance ID too long", "ERR_INSTANCE_ID_TOO_LONG"
+    ),
+    "malformed-request": Problem(400, "malformed-request", "Malformed request", "ERR_MALFORMED_REQUEST"),
+    "unauthorized": Problem(401, "unauthorized", "Unauthorized", "ERR_UNAUTHORIZED"),
+    "not-found": Problem(404, "route-not-found", "Not found", "ERR_NOT_FOUND"),
+    "method-not-allowed": Problem(405, "method-not-allowed", "Method not allowed", "ERR_METHOD_NOT_ALLOWED"),
+    "internal": Problem(500, "internal", "Internal error", None),
+}
+
+_INTERNAL_CODE = "ERR_INTERNAL"
+
+
+class ApiError(Exception):
+    """A gateway-side failure answered as the problem named ``key``."""
+
+    def __init__(self, key: str, message: str, *, operation: Operation | None = None) -> None:
+        super().__init__(message)
+        self.key = key
+        self.message = message
+        self.operation = operation
+
+
+class OperationError(Exception):
+    """A contract error raised by a component during ``operation``."""
+
+    def __init__(self, error: contracts.WorkflowError, operation: Operation) -> None:
+        super().__init__(error.message)
+        self.error = error
+        self.operation = operation
+
+
+def problem_for(error: contracts.WorkflowError) -> Problem:
+    for cls in type(error).__mro__:
+        problem = PROBLEMS.get(cls)
+        if problem is not None:
+            return problem
+    return PROBLEMS["internal"]
+
+
+def problem_response(
+    problem: Problem,
+    message: str,
+    *,
+    path: str,
+    operation: Operation | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    code = problem.code or (operation.value if operation else _INTERNAL_CODE)
+    body = {
+        "type": PROBLEM_BASE + problem.slug,
+        "title": problem.title,
+        "status": problem.status,
+        "detail": message,
+        "instance": path,
+        "errorCode": code,
+        "message": message,
+    }
+    return Response(json.dumps(body), status_code=problem.status, media_type=PROBLEM_JSON, headers=headers)
+
+
+async def handle_api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return problem_response(PROBLEMS[exc.key], exc.message, path=request.url.path, operation=exc.operation)
+
+
+async def handle_operation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, OperationError)
+    problem = problem_for(exc.error)
+    headers = {"Retry-After": "5"} if problem.status == 503 else None
+    return problem_response(
+        problem, exc.error.message, path=request.url.path, operation=exc.operation, headers=headers
+    )
+
+
+async def handle_validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    details = []
+    for error in exc.errors():
+        where = ".".join(str(part) for part in error.get("loc", ()))
+        details.append(f"{where}: {error.get('msg', 'invalid')}")
+    return problem_response(PROBLEMS["malformed-request"], "; ".join(details), path=request.url.path)
+
+
+async def handle_http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    key = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code)
+    if key is None:
+        problem = Problem(exc.status_code, "http-error", str(exc.detail), "ERR_HTTP")
+        return problem_response(problem, str(exc.detail), path=request.url.path)
+    message = f"no route for {request.method} {request.url.path}" if key == "not-found" else str(exc.detail)
+    if key == "not-found":
+        key, message = _missing_segment(request.url.path) or (key, message)
+    return problem_response(PROBLEMS[key], message, path=request.url.path)
+
+
+async def handle_unexpected_error(request: Request, exc: Exception) -> Response:
+    # Logged with its traceback by the caller's logger; the client never sees one.
+    return problem_response(
+        PROBLEMS["internal"], f"unexpected {type(exc).__name__}; see the gateway log", path=request.url.path
+    )
+
+
+def _missing_segment(path: str) -> tuple[str, str] | None:
+    """Dapr's specific codes for workflow routes with an empty path segment."""
+    parts = path.split("/")
+    # ['', 'v1.0', 'workflows', component, ...]
+    if len(parts) < 4 or parts[2] != "workflows":
+        return None
+    if parts[3] == "":
+        return "component-missing", "no workflow component given in the path"
+    if len(parts) >= 6 and parts[4] == "" and parts[5] == "start":
+        return "workflow-name-missing", "no workflow name given in the path"
+    if len(parts) >= 6 and parts[4] == "":
+        return "instance-id-missing", "no instance ID given in the path"
+    if len(parts) >= 6 and parts[5] == "raiseEvent":
+        return "event-name-missing", "no event name given in the path"
+    return None
