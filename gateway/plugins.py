@@ -60,13 +60,20 @@ def load_plugin(spec: ComponentSpec) -> Plugin:
             f"entry point {extension.entry_point.value!r} for {spec.type!r} is not a "
             "contracts.WorkflowComponent subclass",
         )
-    dist = getattr(extension.entry_point, "dist", None)
+    dist = _distribution(spec.type)
     return Plugin(
         type_name=spec.type,
         component_class=plugin_class,
         distribution=dist.name if dist is not None else None,
         version=dist.version if dist is not None else None,
     )
+
+
+def _distribution(type_name: str) -> metadata.Distribution | None:
+    # stevedore's cached entry points do not keep their distribution; importlib's do.
+    for entry in metadata.entry_points(group=ENTRY_POINT_GROUP, name=type_name):
+        return entry.dist
+    return None
 
 
 def _error(spec: ComponentSpec, reason: str) -> ComponentConfigError:

@@ -46,7 +46,7 @@ class ComponentRegistry:
         """
         make_importable([Path.cwd(), *paths])
         resources = load_resources(paths)
-        errors: list[ComponentConfigError] = []
+        errors = list(resources.errors)
         slots: list[ComponentSlot] = []
         for definition in resources.components:
             slot = ComponentSlot(definition)

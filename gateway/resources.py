@@ -100,6 +100,8 @@ class Resources:
     components: list[ComponentDefinition] = field(default_factory=list)
     #: components of other building blocks (state stores...) that Flowport does not serve
     ignored: list[ComponentSpec] = field(default_factory=list)
+    #: every mistake found; the components above are the ones without one
+    errors: list[ComponentConfigError] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,8 +111,9 @@ class _Document:
 
 
 def load_resources(paths: Iterable[Path]) -> Resources:
-    """Read every component in ``paths``; raise ``ResourcesError`` listing every mistake."""
-    errors: list[ComponentConfigError] = []
+    """Read every component in ``paths``, collecting every mistake in ``Resources.errors``."""
+    resources = Resources()
+    errors = resources.errors
     documents: list[_Document] = []
     for directory in paths:
         if not directory.is_dir():
@@ -141,11 +144,10 @@ def load_resources(paths: Iterable[Path]) -> Resources:
     for item in unique:
         if item.doc.spec.type in SECRET_STORE_TYPES:
             try:
-                stores[item.doc.metadata.name] = open_secret_store(_spec(item, {}))
+                stores[item.doc.metadata.name] = open_secret_store(_spec(item, _resolve_metadata(item, {})))
             except ComponentConfigError as exc:
                 errors.append(exc)
 
-    resources = Resources()
     for item in unique:
         kind = item.doc.spec.type
         if kind in SECRET_STORE_TYPES:
@@ -167,8 +169,6 @@ def load_resources(paths: Iterable[Path]) -> Resources:
             )
         except ComponentConfigError as exc:
             errors.append(exc)
-    if errors:
-        raise ResourcesError(errors)
     return resources
 
 

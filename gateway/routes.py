@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import re
 import uuid
 from collections.abc import Awaitable
@@ -26,6 +27,7 @@ from gateway.problems import ApiError, Operation, OperationError
 from gateway.registry import ComponentRegistry
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 MAX_INSTANCE_ID_LENGTH = 64
 MAX_PAGE_SIZE = 1000
@@ -152,6 +154,12 @@ class WorkflowApi:
         except TimeoutError:
             error = contracts.BackendTimeoutError(f"no answer from the component within {self._timeout:g}s")
             raise OperationError(error, operation) from None
+        except Exception as exc:
+            # A bug in the component: logged with its traceback here, never shown to the client.
+            log.exception("component failed during %s", operation.name.lower())
+            raise ApiError(
+                "internal", f"the component failed: {type(exc).__name__}: {exc}", operation=operation
+            ) from exc
 
     # --- handlers -------------------------------------------------------------------
 
