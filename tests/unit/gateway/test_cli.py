@@ -1,0 +1,73 @@
+"""The ``flowport`` command line."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from gateway.cli import main
+from tests.unit.gateway.conftest import fake_component_yaml
+
+pytestmark = pytest.mark.usefixtures("fake_plugins")
+
+Write = Callable[[str, str], Path]
+REPO = Path(__file__).resolve().parents[3]
+
+
+def test_components_lists_type_plugin_and_capabilities(
+    write: Write, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write("a.yaml", fake_component_yaml("orders"))
+    resources = write("b.yaml", fake_component_yaml("limited", "workflow.fakestartonly"))
+    assert main(["components", "--resources-path", str(resources)]) == 0
+    out = capsys.readouterr().out
+    assert "orders: workflow.fake v1 (plugin flowport-fake-plugins 1.2.3)" in out
+    assert "capabilities: get, history, list, pause, purge, raise_event, resume, start, terminate" in out
+    assert "limited: workflow.fakestartonly v1" in out
+    assert "not supported: history, list, pause, purge, raise_event, resume, terminate" in out
+
+
+def test_components_on_a_broken_file_names_file_and_field_and_exits_non_zero(
+    write: Write, capsys: pytest.CaptureFixture[str]
+) -> None:
+    resources = write(
+        "orders.yaml", fake_component_yaml("orders", extra="  metadata:\n  - {name: delay, value: soon}\n")
+    )
+    assert main(["components", "--resources-path", str(resources)]) == 1
+    err = capsys.readouterr().err
+    assert f"error: {resources / 'orders.yaml'}: component 'orders': field 'spec.metadata.delay'" in err
+    assert "Traceback" not in err
+
+
+def test_the_installed_command_runs(tmp_path: Path) -> None:
+    command = Path(sys.executable).parent / "flowport"
+    result = subprocess.run(
+        [str(command), "components", "--resources-path", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "no workflow components found" in result.stdout
+
+
+def test_serve_with_a_failing_component_exits_with_a_clear_message(write: Write) -> None:
+    resources = write(
+        "a.yaml",
+        "apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata: {name: x}\nspec: {type: workflow.x}\n",
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "gateway.cli", "serve", "--resources-path", str(resources), "--port", "0"],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=REPO,
+        timeout=120,
+    )
+    assert result.returncode == 1
+    assert "field 'spec.type': unknown component type 'workflow.x'" in result.stderr
+    assert "Traceback" not in result.stderr
