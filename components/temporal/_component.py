@@ -1,0 +1,526 @@
+"""``workflow.temporal``: the Dapr workflow API over a Temporal server.
+
+Every operation is one or a few raw ``WorkflowService`` RPCs rather than the SDK's high-level
+client: the high-level ``describe()`` and ``list_workflows()`` decode the status with an
+enum that has no PAUSED and raise on a paused workflow, and the raw calls let payloads pass
+as the JSON text they already are.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import TypeVar
+
+from google.protobuf.duration_pb2 import Duration
+from temporalio.api.common.v1 import WorkflowExecution, WorkflowType
+from temporalio.api.enums.v1 import EventType, PendingWorkflowTaskState, WorkflowIdReusePolicy
+from temporalio.api.history.v1 import HistoryEvent as TemporalEvent
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflow.v1 import WorkflowExecutionInfo
+from temporalio.api.workflowservice.v1 import (
+    DeleteWorkflowExecutionRequest,
+    DescribeWorkflowExecutionRequest,
+    DescribeWorkflowExecutionResponse,
+    GetWorkflowExecutionHistoryRequest,
+    GetWorkflowExecutionHistoryReverseRequest,
+    ListWorkflowExecutionsRequest,
+    PauseWorkflowExecutionRequest,
+    SignalWorkflowExecutionRequest,
+    StartWorkflowExecutionRequest,
+    TerminateWorkflowExecutionRequest,
+    UnpauseWorkflowExecutionRequest,
+)
+from temporalio.service import RPCError, RPCStatusCode, WorkflowService
+
+from components.temporal._connection import Connection
+from components.temporal._history import normalise_history
+from components.temporal._mapping import (
+    CUSTOM_STATUS_MEMO,
+    decode_token,
+    encode_token,
+    execution_properties,
+    failure_details,
+    is_open,
+    listed_instance,
+    quote,
+    runtime_status,
+    temporal_status_name,
+    timed_out_details,
+    timestamp,
+    visibility_query,
+)
+from components.temporal._metadata import connection_settings, parse_duration
+from components.temporal._payloads import json_payloads, payload_json, payloads_json
+from contracts import (
+    ALL_CAPABILITIES,
+    ComponentHealth,
+    ComponentSpec,
+    FailureDetails,
+    GetRequest,
+    HistoryEvent,
+    HistoryRequest,
+    InstanceNotFoundError,
+    InstancePage,
+    InstanceState,
+    InvalidRequestError,
+    InvalidStateError,
+    ListRequest,
+    PauseRequest,
+    PurgeRequest,
+    PurgeResult,
+    RaiseEventRequest,
+    ResumeRequest,
+    StartRequest,
+    TerminateRequest,
+    WorkflowComponent,
+)
+
+#: Shown with every purge: Temporal deletes asynchronously (see docs/temporal.md).
+PURGE_DETAIL = (
+    "Temporal deletes the execution asynchronously: get and list may still show the instance "
+    "for up to about a minute (typically 10 to 35 s) before it answers 404"
+)
+
+# A first workflow task nobody picked up for this long is reported on get: no worker polls
+# the task queue, so the instance would stay RUNNING silently.
+_UNPICKED_TASK_WARNING_AFTER = timedelta(seconds=5)
+_HISTORY_PAGE = 1000
+_E = EventType
+
+
+class TemporalComponent(WorkflowComponent):
+    """All nine operations against one Temporal namespace, through one lazily connected client."""
+
+    capabilities = ALL_CAPABILITIES
+    start_options = frozenset({"taskQueue", "executionTimeout"})
+
+    def __init__(self, spec: ComponentSpec) -> None:
+        super().__init__(spec)
+        self._connection = Connection(connection_settings(spec), spec.name)
+
+    async def init(self) -> None:
+        # A server that is down now must not stop the gateway: requests answer 503 and the
+        # client connects when the server comes back.
+        await self._connection.open()
+        await self._connection.probe()
+
+    async def close(self) -> None:
+        self._connection.close()
+
+    async def health(self) -> ComponentHealth:
+        return await self._connection.health()
+
+    # -- start and get --------------------------------------------------------------------
+
+    async def start(self, request: StartRequest) -> None:
+        conn = self._connection
+        task_queue = request.options.get("taskQueue") or conn.settings.default_task_queue
+        if not task_queue:
+            raise InvalidRequestError(
+                f"no task queue for {request.workflow_name!r}: pass the start option taskQueue "
+                f"(?taskQueue=NAME) or set the metadata taskQueue of component {self.name!r}",
+                instance_id=request.instance_id,
+            )
+        start = StartWorkflowExecutionRequest(
+            namespace=conn.namespace,
+            workflow_id=request.instance_id,
+            workflow_type=WorkflowType(name=request.workflow_name),
+            task_queue=TaskQueue(name=task_queue),
+            input=json_payloads(request.serialized_input),
+            identity=conn.identity,
+            request_id=str(uuid.uuid4()),
+            # An instance ID names one instance until it is purged, as in Dapr.
+            workflow_id_reuse_policy=WorkflowIdReusePolicy.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+        )
+        timeout = request.options.get("executionTimeout")
+        if timeout is not None:
+            start.workflow_execution_timeout.CopyFrom(_duration(_start_timeout(timeout, request.instance_id)))
+        delay = _start_delay(request.start_at)
+        if delay is not None:
+            start.workflow_start_delay.CopyFrom(_duration(delay))
+        await conn.call(
+            "start", request.instance_id, lambda svc, t: svc.start_workflow_execution(start, timeout=t)
+        )
+
+    async def get(self, request: GetRequest) -> InstanceState:
+        described = await self._describe(request.instance_id, "get")
+        info = described.workflow_execution_info
+        run = WorkflowExecution(workflow_id=request.instance_id, run_id=info.execution.run_id)
+        first, last = await asyncio.gather(
+            self._first_event(run) if request.fetch_payloads else _none(),
+            self._last_event(run),
+        )
+        now = datetime.now(UTC)
+        created = timestamp(info.start_time) or now
+        state_properties = execution_properties(info)
+        state_properties.update(_stuck_warning(described, last, now))
+        custom = info.memo.fields.get(CUSTOM_STATUS_MEMO) if request.fetch_payloads else None
+        return InstanceState(
+            instance_id=request.instance_id,
+            workflow_name=info.type.name,
+            runtime_status=runtime_status(info.status, timestamp(info.execution_time), now),
+            created_at=created,
+            last_updated_at=timestamp(info.close_time)
+            or (timestamp(last.event_time) if last is not None else None)
+            or created,
+            serialized_input=_input(first),
+            serialized_output=_output(last) if request.fetch_payloads else None,
+            serialized_custom_status=payload_json(custom) if custom is not None else None,
+            failure=_failure(info.status, last),
+            properties=state_properties,
+        )
+
+    # -- operations on a running instance -------------------------------------------------
+
+    async def raise_event(self, request: RaiseEventRequest) -> None:
+        conn = self._connection
+        signal = SignalWorkflowExecutionRequest(
+            namespace=conn.namespace,
+            workflow_execution=WorkflowExecution(workflow_id=request.instance_id),
+            signal_name=request.event_name,
+            input=json_payloads(request.serialized_data),
+            identity=conn.identity,
+            request_id=str(uuid.uuid4()),
+        )
+        await self._on_open_instance(
+            "raise event",
+            request.instance_id,
+            lambda svc, t: svc.signal_workflow_execution(signal, timeout=t),
+        )
+
+    async def pause(self, request: PauseRequest) -> None:
+        conn = self._connection
+        pause = PauseWorkflowExecutionRequest(
+            namespace=conn.namespace,
+            workflow_id=request.instance_id,
+            identity=conn.identity,
+            reason=request.reason or "paused through Flowport",
+            request_id=str(uuid.uuid4()),
+        )
+        try:
+            await self._on_open_instance(
+                "pause", request.instance_id, lambda svc, t: svc.pause_workflow_execution(pause, timeout=t)
+            )
+        except InvalidStateError:
+            # Pausing a paused instance changes nothing; say yes, as for a repeated pause in Dapr.
+            described = await self._describe(request.instance_id, "pause")
+            if temporal_status_name(described.workflow_execution_info.status) != "PAUSED":
+                raise
+
+    async def resume(self, request: ResumeRequest) -> None:
+        conn = self._connection
+        unpause = UnpauseWorkflowExecutionRequest(
+            namespace=conn.namespace,
+            workflow_id=request.instance_id,
+            identity=conn.identity,
+            reason=request.reason or "resumed through Flowport",
+            request_id=str(uuid.uuid4()),
+        )
+        await self._on_open_instance(
+            "resume", request.instance_id, lambda svc, t: svc.unpause_workflow_execution(unpause, timeout=t)
+        )
+
+    async def terminate(self, request: TerminateRequest) -> None:
+        conn = self._connection
+        terminate = TerminateWorkflowExecutionRequest(
+            namespace=conn.namespace,
+            workflow_execution=WorkflowExecution(workflow_id=request.instance_id),
+            reason=request.reason or "terminated through Flowport",
+            details=json_payloads(request.serialized_output),
+            identity=conn.identity,
+        )
+        try:
+            await self._on_open_instance(
+                "terminate",
+                request.instance_id,
+                lambda svc, t: svc.terminate_workflow_execution(terminate, timeout=t),
+            )
+        except InvalidStateError:
+            return  # already closed: terminate is a no-op on a terminal instance
+
+    async def _on_open_instance(self, operation: str, instance_id: str, rpc: _Rpc) -> None:
+        """Run an RPC that Temporal answers NOT_FOUND both for an unknown and a closed instance.
+
+        The two deserve different answers (404 and 409), so a NOT_FOUND is told apart by
+        describing the instance.
+        """
+        conn = self._connection
+        try:
+            await conn.call(operation, instance_id, _keep_not_found(rpc))
+        except _NotFound:
+            described = await self._describe(instance_id, operation)
+            status = described.workflow_execution_info.status
+            raise InvalidStateError(
+                f"cannot {operation} {instance_id!r}: it is {temporal_status_name(status)} in Temporal",
+                instance_id=instance_id,
+            ) from None
+
+    # -- purge, list, history -------------------------------------------------------------
+
+    async def purge(self, request: PurgeRequest) -> PurgeResult:
+        described = await self._describe(request.instance_id, "purge")
+        info = described.workflow_execution_info
+        if is_open(info.status):
+            raise InvalidStateError(
+                f"cannot purge {request.instance_id!r} while it is {temporal_status_name(info.status)}: "
+                "terminate it first",
+                instance_id=request.instance_id,
+            )
+        purged = 1
+        await self._delete_runs(request.instance_id, info.execution.run_id)
+        if request.recursive:
+            purged += await self._purge_children(request.instance_id, depth=0)
+        return PurgeResult(purged_instances=purged, detail=PURGE_DETAIL)
+
+    async def _delete_runs(self, instance_id: str, current_run_id: str) -> None:
+        """Delete the current run and any earlier runs it continued as new from."""
+        run_ids = [current_run_id]
+        older = await self._visible(f"WorkflowId = {quote(instance_id)}")
+        run_ids += [info.execution.run_id for info in older if info.execution.run_id != current_run_id]
+        for run_id in run_ids:
+            await self._delete(WorkflowExecution(workflow_id=instance_id, run_id=run_id))
+
+    async def _purge_children(self, parent_id: str, depth: int) -> int:
+        if depth > 10:
+            return 0
+        purged = 0
+        for child in await self._visible(f"ParentWorkflowId = {quote(parent_id)}"):
+            if is_open(child.status):
+                continue  # a child outliving its parent (ParentClosePolicy ABANDON) is its own
+            await self._delete(child.execution)
+            purged += 1 + await self._purge_children(child.execution.workflow_id, depth + 1)
+        return purged
+
+    async def _delete(self, execution: WorkflowExecution) -> None:
+        conn = self._connection
+        delete = DeleteWorkflowExecutionRequest(namespace=conn.namespace, workflow_execution=execution)
+        # NOT_FOUND: deleted meanwhile (a repeated purge), so the goal is met.
+        with contextlib.suppress(_NotFound):
+            await conn.call(
+                "purge",
+                execution.workflow_id,
+                _keep_not_found(lambda svc, t: svc.delete_workflow_execution(delete, timeout=t)),
+            )
+
+    async def _visible(self, query: str) -> list[_Info]:
+        found: list[_Info] = []
+        token = b""
+        while True:
+            executions, token = await self._list_page("purge", query, _HISTORY_PAGE, token)
+            found.extend(executions)
+            if not token:
+                return found
+
+    async def _list_page(
+        self, operation: str, query: str, page_size: int, token: bytes
+    ) -> tuple[Sequence[_Info], bytes]:
+        conn = self._connection
+        listing = ListWorkflowExecutionsRequest(
+            namespace=conn.namespace, page_size=page_size, next_page_token=token, query=query
+        )
+        page = await conn.call(
+            operation, None, lambda svc, t: svc.list_workflow_executions(listing, timeout=t)
+        )
+        return page.executions, page.next_page_token
+
+    async def list_instances(self, request: ListRequest) -> InstancePage:
+        now = datetime.now(UTC)
+        query = visibility_query(request, now)
+        token = decode_token(request.continuation_token)
+        executions, token = await self._list_page("list", query, request.page_size, token)
+        return InstancePage(
+            instances=[listed_instance(info, now) for info in executions],
+            continuation_token=encode_token(token),
+        )
+
+    async def history(self, request: HistoryRequest) -> Sequence[HistoryEvent]:
+        events: list[TemporalEvent] = []
+        token = b""
+        while True:
+            page, token = await self._history_page(request.instance_id, token)
+            events.extend(page)
+            if not token:
+                return normalise_history(events)
+
+    async def _history_page(self, instance_id: str, token: bytes) -> tuple[Sequence[TemporalEvent], bytes]:
+        conn = self._connection
+        fetch = GetWorkflowExecutionHistoryRequest(
+            namespace=conn.namespace,
+            execution=WorkflowExecution(workflow_id=instance_id),
+            maximum_page_size=_HISTORY_PAGE,
+            next_page_token=token,
+        )
+        try:
+            page = await conn.call(
+                "history",
+                instance_id,
+                _keep_not_found(lambda svc, t: svc.get_workflow_execution_history(fetch, timeout=t)),
+            )
+        except _NotFound:
+            raise _unknown(instance_id) from None
+        return page.history.events, page.next_page_token
+
+    # -- reads shared by several operations -----------------------------------------------
+
+    async def _describe(self, instance_id: str, operation: str) -> DescribeWorkflowExecutionResponse:
+        conn = self._connection
+        describe = DescribeWorkflowExecutionRequest(
+            namespace=conn.namespace, execution=WorkflowExecution(workflow_id=instance_id)
+        )
+        try:
+            return await conn.call(
+                operation,
+                instance_id,
+                _keep_not_found(lambda svc, t: svc.describe_workflow_execution(describe, timeout=t)),
+            )
+        except _NotFound:
+            raise InstanceNotFoundError(
+                f"no workflow instance {instance_id!r}", instance_id=instance_id
+            ) from None
+
+    async def _first_event(self, run: WorkflowExecution) -> TemporalEvent | None:
+        conn = self._connection
+        fetch = GetWorkflowExecutionHistoryRequest(
+            namespace=conn.namespace, execution=run, maximum_page_size=1
+        )
+        page = await conn.call(
+            "get", run.workflow_id, lambda svc, t: svc.get_workflow_execution_history(fetch, timeout=t)
+        )
+        return page.history.events[0] if page.history.events else None
+
+    async def _last_event(self, run: WorkflowExecution) -> TemporalEvent | None:
+        # The reverse read returns the newest event first and never waits for new ones.
+        conn = self._connection
+        fetch = GetWorkflowExecutionHistoryReverseRequest(
+            namespace=conn.namespace, execution=run, maximum_page_size=1
+        )
+        page = await conn.call(
+            "get",
+            run.workflow_id,
+            lambda svc, t: svc.get_workflow_execution_history_reverse(fetch, timeout=t),
+        )
+        return page.history.events[0] if page.history.events else None
+
+
+# -- helpers ----------------------------------------------------------------------------------
+
+T = TypeVar("T")
+_Info = WorkflowExecutionInfo
+_Rpc = Callable[[WorkflowService, timedelta], Awaitable[object]]
+
+
+class _NotFound(Exception):
+    """NOT_FOUND kept apart from other failures for callers that must say what was not found."""
+
+
+def _keep_not_found(
+    rpc: Callable[[WorkflowService, timedelta], Awaitable[T]],
+) -> Callable[[WorkflowService, timedelta], Awaitable[T]]:
+    async def call(svc: WorkflowService, deadline: timedelta) -> T:
+        try:
+            return await rpc(svc, deadline)
+        except RPCError as exc:
+            if exc.status == RPCStatusCode.NOT_FOUND:
+                raise _NotFound(exc.message) from exc
+            raise
+
+    return call
+
+
+async def _none() -> None:
+    return None
+
+
+def _duration(value: timedelta) -> Duration:
+    duration = Duration()
+    duration.FromTimedelta(value)
+    return duration
+
+
+def _start_timeout(text: str, instance_id: str) -> timedelta:
+    try:
+        timeout = parse_duration(text)
+    except ValueError as exc:
+        raise InvalidRequestError(f"start option executionTimeout: {exc}", instance_id=instance_id) from None
+    if timeout <= timedelta(0):
+        raise InvalidRequestError(
+            "start option executionTimeout must be longer than zero", instance_id=instance_id
+        )
+    return timeout
+
+
+def _start_delay(start_at: datetime | None) -> timedelta | None:
+    """Temporal's start delay for Dapr's start time; a time in the past starts now."""
+    if start_at is None:
+        return None
+    if start_at.tzinfo is None:
+        start_at = start_at.replace(tzinfo=UTC)
+    delay = start_at - datetime.now(UTC)
+    return delay if delay > timedelta(0) else None
+
+
+def _input(first: TemporalEvent | None) -> str | None:
+    if first is None or first.event_type != _E.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
+        return None
+    return payloads_json(first.workflow_execution_started_event_attributes.input.payloads)
+
+
+def _output(last: TemporalEvent | None) -> str | None:
+    if last is None or last.event_type != _E.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED:
+        return None
+    return payloads_json(last.workflow_execution_completed_event_attributes.result.payloads)
+
+
+def _failure(status: int, last: TemporalEvent | None) -> FailureDetails | None:
+    name = temporal_status_name(status)
+    if name == "TIMED_OUT":
+        return timed_out_details()
+    if name == "FAILED" and last is not None and last.event_type == _E.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED:
+        return failure_details(last.workflow_execution_failed_event_attributes.failure)
+    return None
+
+
+def _stuck_warning(
+    described: DescribeWorkflowExecutionResponse, last: TemporalEvent | None, now: datetime
+) -> dict[str, str]:
+    """Why a RUNNING instance makes no progress, when Temporal's own record shows it.
+
+    Temporal keeps a workflow whose type no worker knows, or whose task queue no worker polls,
+    RUNNING forever; these properties are how a user learns that from ``get``.
+    """
+    info = described.workflow_execution_info
+    if temporal_status_name(info.status) != "RUNNING" or not described.HasField("pending_workflow_task"):
+        return {}
+    task = described.pending_workflow_task
+    if task.attempt > 1:
+        warning = {
+            "temporal.workflowTaskAttempt": str(task.attempt),
+            "temporal.warning": (
+                f"the worker failed this workflow's task {task.attempt - 1} time(s) and Temporal keeps "
+                f"retrying it; is workflow type {info.type.name!r} registered on the workers of "
+                f"task queue {info.task_queue!r}?"
+            ),
+        }
+        if last is not None and last.event_type == _E.EVENT_TYPE_WORKFLOW_TASK_FAILED:
+            warning["temporal.workflowTaskFailure"] = (
+                last.workflow_task_failed_event_attributes.failure.message
+            )
+        return warning
+    scheduled = timestamp(task.scheduled_time)
+    never_started = task.state == PendingWorkflowTaskState.PENDING_WORKFLOW_TASK_STATE_SCHEDULED
+    if never_started and scheduled is not None and now - scheduled > _UNPICKED_TASK_WARNING_AFTER:
+        return {
+            "temporal.warning": (
+                f"no worker has picked up this workflow's task since {scheduled.isoformat()}; "
+                f"is a worker polling task queue {info.task_queue!r}?"
+            )
+        }
+    return {}
+
+
+def _unknown(instance_id: str) -> InstanceNotFoundError:
+    return InstanceNotFoundError(f"no workflow instance {instance_id!r}", instance_id=instance_id)

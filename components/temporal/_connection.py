@@ -1,0 +1,124 @@
+"""The one Temporal client a component shares, and how every call through it is made.
+
+The client is created lazily (``Client.connect(lazy=True)`` opens no socket), so a gateway
+starts even while Temporal is down. Temporal's core client reconnects by itself after an
+outage; this module only has to bound each call by the configured timeout and turn failures
+into contract errors. Calls are never retried here: while the server is down a caller should
+get a prompt 503 rather than wait out a retry budget.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import TypeVar
+
+from temporalio.client import Client
+from temporalio.service import RPCError, WorkflowService
+
+from components.temporal._errors import is_connect_failure, translate
+from components.temporal._metadata import ConnectionSettings
+from contracts import BackendTimeoutError, ComponentConfigError, ComponentHealth, WorkflowError
+
+_log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# Headroom over the RPC deadline for the outer guard below, which only has to catch a call
+# that the core client itself fails to bound (a connection attempt that hangs).
+_GUARD_SLACK = timedelta(seconds=1)
+
+
+class Connection:
+    """A lazily connected client plus the component's namespace, identity and timeouts."""
+
+    def __init__(self, settings: ConnectionSettings, component: str) -> None:
+        self.settings = settings
+        self._component = component
+        self._client: Client | None = None
+        self._lock = asyncio.Lock()
+
+    @property
+    def target(self) -> str:
+        return self.settings.target_host
+
+    @property
+    def namespace(self) -> str:
+        return self.settings.namespace
+
+    @property
+    def identity(self) -> str:
+        return self._client.identity if self._client is not None else (self.settings.identity or "flowport")
+
+    async def open(self) -> Client:
+        """The shared client, created on first use; a bad TLS or key setting is a config error."""
+        if self._client is not None:
+            return self._client
+        async with self._lock:
+            if self._client is None:
+                try:
+                    self._client = await Client.connect(
+                        self.settings.target_host,
+                        namespace=self.settings.namespace,
+                        api_key=self.settings.api_key,
+                        tls=self.settings.tls,
+                        identity=self.settings.identity,
+                        connect_timeout=self.settings.connect_timeout,
+                        lazy=True,
+                    )
+                except (ValueError, TypeError, RuntimeError) as exc:
+                    if is_connect_failure(exc):
+                        raise
+                    raise ComponentConfigError(
+                        f"cannot create a Temporal client for {self.target}: {exc}", component=self._component
+                    ) from exc
+            return self._client
+
+    async def call(
+        self,
+        operation: str,
+        instance_id: str | None,
+        rpc: Callable[[WorkflowService, timedelta], Awaitable[T]],
+    ) -> T:
+        """Run one RPC (given the service and its deadline) and translate its failure."""
+        client = await self.open()
+        timeout = self.settings.rpc_timeout
+        guard = (timeout + self.settings.connect_timeout + _GUARD_SLACK).total_seconds()
+        try:
+            return await asyncio.wait_for(rpc(client.workflow_service, timeout), guard)
+        except TimeoutError:
+            raise BackendTimeoutError(
+                f"Temporal at {self.target} did not answer {operation} within {guard:.1f} s",
+                instance_id=instance_id,
+            ) from None
+        except (RPCError, RuntimeError) as exc:
+            raise self.error(exc, operation, instance_id) from exc
+
+    def error(self, exc: BaseException, operation: str, instance_id: str | None) -> WorkflowError:
+        return translate(exc, operation=operation, instance_id=instance_id, target=self.target)
+
+    async def health(self) -> ComponentHealth:
+        try:
+            client = await self.open()
+            serving = await asyncio.wait_for(
+                client.service_client.check_health(timeout=self.settings.connect_timeout),
+                (self.settings.connect_timeout + _GUARD_SLACK).total_seconds(),
+            )
+        except (RPCError, RuntimeError, TimeoutError, ComponentConfigError) as exc:
+            return ComponentHealth(healthy=False, detail=f"Temporal at {self.target}: {exc or 'timed out'}")
+        if not serving:
+            return ComponentHealth(healthy=False, detail=f"Temporal at {self.target} is not serving")
+        return ComponentHealth(healthy=True, detail=f"Temporal at {self.target}, namespace {self.namespace}")
+
+    async def probe(self) -> None:
+        """Log, without failing, when the server is not reachable at start-up."""
+        health = await self.health()
+        if not health.healthy:
+            _log.warning(
+                "component %r: %s; requests answer 503 until it is reachable", self._component, health.detail
+            )
+
+    def close(self) -> None:
+        # The SDK client has no close(): dropping it releases the core client's channel.
+        self._client = None

@@ -1,0 +1,93 @@
+"""Temporal's gRPC failures translated into the contract's errors.
+
+The SDK raises ``RPCError`` with a gRPC status for a server's answer, and a bare
+``RuntimeError("Failed client connect: ...")`` when a lazily connected client has never
+reached the server; both must end up as one contract error so the gateway answers 4xx/5xx
+instead of 500.
+"""
+
+from __future__ import annotations
+
+from temporalio.service import RPCError, RPCStatusCode
+
+from contracts import (
+    BackendTimeoutError,
+    BackendUnavailableError,
+    InstanceExistsError,
+    InstanceNotFoundError,
+    InvalidRequestError,
+    InvalidStateError,
+    NotSupportedError,
+    WorkflowError,
+)
+
+#: The server setting that enables pause/unpause, named in the 501 a user gets without it.
+PAUSE_SETTING = "frontend.WorkflowPauseEnabled"
+
+_UNAVAILABLE = frozenset(
+    {
+        RPCStatusCode.UNAVAILABLE,
+        RPCStatusCode.CANCELLED,
+        RPCStatusCode.RESOURCE_EXHAUSTED,
+        RPCStatusCode.ABORTED,
+        RPCStatusCode.INTERNAL,
+        RPCStatusCode.UNKNOWN,
+        RPCStatusCode.DATA_LOSS,
+    }
+)
+
+
+def is_not_found(exc: BaseException) -> bool:
+    return isinstance(exc, RPCError) and exc.status == RPCStatusCode.NOT_FOUND
+
+
+def is_connect_failure(exc: BaseException) -> bool:
+    """The lazy client's "never connected" error, which is not an ``RPCError``."""
+    return isinstance(exc, RuntimeError) and str(exc).startswith("Failed client connect")
+
+
+def translate(exc: BaseException, *, operation: str, instance_id: str | None, target: str) -> WorkflowError:
+    """The contract error for a failed call, or raise ``exc`` again when it is not Temporal's.
+
+    ``NOT_FOUND`` becomes ``InstanceNotFoundError`` here; callers that can tell "closed" from
+    "unknown" check that themselves before calling this.
+    """
+    where = f"Temporal at {target}"
+    if is_connect_failure(exc):
+        return BackendUnavailableError(f"{where} is unreachable: {exc}", instance_id=instance_id)
+    if not isinstance(exc, RPCError):
+        raise exc
+    status, message = exc.status, exc.message
+    if status == RPCStatusCode.NOT_FOUND:
+        return InstanceNotFoundError(
+            f"no workflow instance {instance_id!r}: {message}", instance_id=instance_id
+        )
+    if status == RPCStatusCode.ALREADY_EXISTS:
+        return InstanceExistsError(
+            f"workflow instance {instance_id!r} already exists: {message}", instance_id=instance_id
+        )
+    if status == RPCStatusCode.UNIMPLEMENTED:
+        if operation in {"pause", "resume"}:
+            return NotSupportedError(
+                f"{operation} is disabled on {where} ({message}); enable it with the server's "
+                f"dynamic config {PAUSE_SETTING}=true",
+                instance_id=instance_id,
+            )
+        return NotSupportedError(f"{where} does not support {operation}: {message}", instance_id=instance_id)
+    if status == RPCStatusCode.INVALID_ARGUMENT:
+        return InvalidRequestError(f"{where} rejected {operation}: {message}", instance_id=instance_id)
+    if status in {RPCStatusCode.FAILED_PRECONDITION, RPCStatusCode.OUT_OF_RANGE}:
+        return InvalidStateError(f"cannot {operation} {instance_id!r}: {message}", instance_id=instance_id)
+    if status == RPCStatusCode.DEADLINE_EXCEEDED:
+        return BackendTimeoutError(f"{where} did not answer {operation} in time", instance_id=instance_id)
+    if status in {RPCStatusCode.PERMISSION_DENIED, RPCStatusCode.UNAUTHENTICATED}:
+        return BackendUnavailableError(
+            f"{where} refused the component's credentials for {operation}: {message} "
+            "(check apiKey, TLS client certificate and namespace)",
+            instance_id=instance_id,
+        )
+    if status in _UNAVAILABLE:
+        return BackendUnavailableError(f"{where} failed {operation}: {message}", instance_id=instance_id)
+    return BackendUnavailableError(
+        f"{where} answered {operation} with {status.name}: {message}", instance_id=instance_id
+    )

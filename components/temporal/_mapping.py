@@ -1,0 +1,215 @@
+"""Pure translations between Temporal's execution records and the contract's types.
+
+Nothing here talks to a server: statuses, failures, the visibility query for ``list`` and its
+continuation token are all plain functions of their inputs, so they are unit-tested alone.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import UTC, datetime
+
+from temporalio.api.enums.v1 import WorkflowExecutionStatus
+from temporalio.api.failure.v1 import Failure
+from temporalio.api.workflow.v1 import WorkflowExecutionInfo
+
+from components.temporal._payloads import payload_json
+from contracts import FailureDetails, InstanceState, InvalidRequestError, ListRequest, RuntimeStatus
+
+#: The memo field a workflow upserts to expose a Dapr custom status (``workflow.upsert_memo``).
+CUSTOM_STATUS_MEMO = "customStatus"
+
+#: The failure type shown for a workflow that Temporal timed out (it has no failure of its own).
+TIMED_OUT_ERROR_TYPE = "TemporalWorkflowTimedOut"
+
+_S = WorkflowExecutionStatus
+# Temporal 1.32 added PAUSED (8); the SDK's own enum does not know it, the raw proto does.
+_TO_DAPR: dict[int, RuntimeStatus] = {
+    _S.WORKFLOW_EXECUTION_STATUS_RUNNING: RuntimeStatus.RUNNING,
+    _S.WORKFLOW_EXECUTION_STATUS_COMPLETED: RuntimeStatus.COMPLETED,
+    _S.WORKFLOW_EXECUTION_STATUS_FAILED: RuntimeStatus.FAILED,
+    _S.WORKFLOW_EXECUTION_STATUS_CANCELED: RuntimeStatus.CANCELED,
+    _S.WORKFLOW_EXECUTION_STATUS_TERMINATED: RuntimeStatus.TERMINATED,
+    _S.WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW: RuntimeStatus.CONTINUED_AS_NEW,
+    _S.WORKFLOW_EXECUTION_STATUS_TIMED_OUT: RuntimeStatus.FAILED,
+    _S.WORKFLOW_EXECUTION_STATUS_PAUSED: RuntimeStatus.SUSPENDED,
+}
+_OPEN = frozenset({_S.WORKFLOW_EXECUTION_STATUS_RUNNING, _S.WORKFLOW_EXECUTION_STATUS_PAUSED})
+
+# The spelling of each status in a visibility query (``ExecutionStatus = 'Running'``).
+_QUERY_NAMES: dict[RuntimeStatus, tuple[str, ...]] = {
+    RuntimeStatus.RUNNING: ("Running",),
+    RuntimeStatus.PENDING: ("Running",),
+    RuntimeStatus.COMPLETED: ("Completed",),
+    RuntimeStatus.FAILED: ("Failed", "TimedOut"),
+    RuntimeStatus.CANCELED: ("Canceled",),
+    RuntimeStatus.TERMINATED: ("Terminated",),
+    RuntimeStatus.CONTINUED_AS_NEW: ("ContinuedAsNew",),
+    RuntimeStatus.SUSPENDED: ("Paused",),
+}
+
+
+def temporal_status_name(status: int) -> str:
+    """``RUNNING``, ``TIMED_OUT``, ``PAUSED``...: Temporal's own name, shown as a property."""
+    try:
+        return _S.Name(status).removeprefix("WORKFLOW_EXECUTION_STATUS_")  # type: ignore[arg-type]
+    except ValueError:
+        return f"UNKNOWN_{status}"
+
+
+def is_open(status: int) -> bool:
+    """Whether the execution can still make progress (running or paused)."""
+    return status in _OPEN
+
+
+def runtime_status(status: int, execution_time: datetime | None, now: datetime) -> RuntimeStatus:
+    """Dapr's status for a Temporal status.
+
+    A running execution whose first workflow task is scheduled in the future (a delayed start)
+    is PENDING, as Dapr shows a scheduled start. A status newer than this code is RUNNING:
+    the execution exists and is not known to be closed.
+    """
+    mapped = _TO_DAPR.get(status, RuntimeStatus.RUNNING)
+    if mapped is RuntimeStatus.RUNNING and execution_time is not None and execution_time > now:
+        return RuntimeStatus.PENDING
+    return mapped
+
+
+def failure_details(failure: Failure) -> FailureDetails:
+    """Dapr's failure properties from a Temporal failure and its chain of causes.
+
+    The type is the innermost application error's type (``OrderRejected``), falling back to
+    the kind of Temporal failure (``TimeoutFailure``...); the message joins the chain so a
+    wrapped activity error still says what went wrong.
+    """
+    messages: list[str] = []
+    error_type: str | None = None
+    current: Failure | None = failure
+    depth = 0
+    while current is not None and depth < 20:
+        if current.message and current.message not in messages:
+            messages.append(current.message)
+        if current.HasField("application_failure_info") and current.application_failure_info.type:
+            error_type = current.application_failure_info.type
+        current = current.cause if current.HasField("cause") else None
+        depth += 1
+    if error_type is None:
+        error_type = _failure_kind(failure)
+    return FailureDetails(
+        error_type=error_type,
+        message=": ".join(messages) or "workflow failed",
+        stack_trace=failure.stack_trace or None,
+    )
+
+
+def timed_out_details() -> FailureDetails:
+    return FailureDetails(
+        error_type=TIMED_OUT_ERROR_TYPE,
+        message="the workflow exceeded its execution or run timeout (Temporal status TIMED_OUT)",
+    )
+
+
+def _failure_kind(failure: Failure) -> str:
+    kind = failure.WhichOneof("failure_info")
+    if not kind:
+        return "TemporalFailure"
+    # application_failure_info -> ApplicationFailure, the names Temporal's SDKs use
+    return "".join(part.capitalize() for part in kind.removesuffix("_info").split("_"))
+
+
+def timestamp(value: object) -> datetime | None:
+    """A protobuf ``Timestamp`` as an aware datetime, ``None`` when unset (all zero)."""
+    seconds = getattr(value, "seconds", 0)
+    nanos = getattr(value, "nanos", 0)
+    if not seconds and not nanos:
+        return None
+    return datetime.fromtimestamp(seconds + nanos / 1e9, tz=UTC)
+
+
+def listed_instance(info: WorkflowExecutionInfo, now: datetime) -> InstanceState:
+    """One ``list`` row from a visibility record: no payloads (visibility holds none).
+
+    Visibility knows no last-event time, so an open execution shows its start time as
+    last updated; ``get`` reads the real one from history.
+    """
+    created = timestamp(info.start_time) or now
+    closed = timestamp(info.close_time)
+    status = runtime_status(info.status, timestamp(info.execution_time), now)
+    custom = info.memo.fields.get(CUSTOM_STATUS_MEMO) if info.HasField("memo") else None
+    return InstanceState(
+        instance_id=info.execution.workflow_id,
+        workflow_name=info.type.name,
+        runtime_status=status,
+        created_at=created,
+        last_updated_at=closed or created,
+        serialized_custom_status=payload_json(custom) if custom is not None else None,
+        failure=timed_out_details() if info.status == _S.WORKFLOW_EXECUTION_STATUS_TIMED_OUT else None,
+        properties=execution_properties(info),
+    )
+
+
+def execution_properties(info: WorkflowExecutionInfo) -> dict[str, str]:
+    """Temporal facts shown beside Dapr's properties."""
+    properties = {
+        "temporal.runId": info.execution.run_id,
+        "temporal.status": temporal_status_name(info.status),
+    }
+    if info.task_queue:
+        properties["temporal.taskQueue"] = info.task_queue
+    return properties
+
+
+def visibility_query(request: ListRequest, now: datetime) -> str:
+    """The visibility query for ``list``'s filters ('' lists everything).
+
+    PENDING and RUNNING are both ``Running`` in Temporal; a delayed start is told apart by its
+    ``ExecutionTime`` (when its first task is due) lying in the future.
+    """
+    clauses: list[str] = []
+    if request.workflow_name is not None:
+        clauses.append(f"WorkflowType = {quote(request.workflow_name)}")
+    if request.statuses:
+        clauses.append("(" + " OR ".join(_status_clauses(request.statuses, now)) + ")")
+    return " AND ".join(clauses)
+
+
+def _status_clauses(statuses: frozenset[RuntimeStatus], now: datetime) -> list[str]:
+    moment = quote(now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
+    clauses: list[str] = []
+    pending = RuntimeStatus.PENDING in statuses
+    running = RuntimeStatus.RUNNING in statuses
+    if pending and running:
+        clauses.append("ExecutionStatus = 'Running'")
+    elif running:
+        clauses.append(f"(ExecutionStatus = 'Running' AND ExecutionTime <= {moment})")
+    elif pending:
+        clauses.append(f"(ExecutionStatus = 'Running' AND ExecutionTime > {moment})")
+    for status in sorted(statuses - {RuntimeStatus.PENDING, RuntimeStatus.RUNNING}, key=lambda s: s.value):
+        clauses.extend(f"ExecutionStatus = '{name}'" for name in _QUERY_NAMES[status])
+    return clauses
+
+
+def quote(value: str) -> str:
+    """A string literal for a visibility query.
+
+    Temporal's query parser takes SQL-style literals; refusing quotes and backslashes is
+    simpler and safer than relying on its escaping rules for user input.
+    """
+    if any(char in value for char in "'\"\\") or any(ord(char) < 32 for char in value):
+        raise InvalidRequestError(f"workflow name {value!r} contains quotes or control characters")
+    return f"'{value}'"
+
+
+def encode_token(token: bytes) -> str | None:
+    """Temporal's opaque next-page token as URL-safe text (``None`` on the last page)."""
+    return base64.urlsafe_b64encode(token).decode().rstrip("=") if token else None
+
+
+def decode_token(token: str | None) -> bytes:
+    if not token:
+        return b""
+    try:
+        return base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+    except (binascii.Error, ValueError):
+        raise InvalidRequestError(f"continuation token {token!r} is not one this component issued") from None

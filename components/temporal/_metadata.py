@@ -1,0 +1,159 @@
+"""The component's metadata, validated with pydantic, and what it turns into for the client.
+
+Secrets (``apiKey``, a client key) arrive already resolved from ``secretKeyRef``; TLS material
+may be given inline as PEM text or as a path to a PEM file, relative to the component YAML.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import pydantic
+from temporalio.service import TLSConfig
+
+from contracts import ComponentConfigError, ComponentSpec, parse_metadata
+
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
+_UNIT_SECONDS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def parse_duration(text: str) -> timedelta:
+    """Read a Go-style duration (``500ms``, ``5s``, ``1m30s``), as Dapr metadata writes them.
+
+    A bare number is seconds. Raises ``ValueError`` on anything else, or on a negative value.
+    """
+    value = text.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        parts = _DURATION_PART.findall(value)
+        if not parts or "".join(number + unit for number, unit in parts) != value:
+            raise ValueError(f"{text!r} is not a duration such as '5s', '500ms' or '1m30s'") from None
+        seconds = sum(float(number) * _UNIT_SECONDS[unit] for number, unit in parts)
+    if seconds < 0:
+        raise ValueError(f"{text!r} is negative")
+    return timedelta(seconds=seconds)
+
+
+class TemporalMetadata(pydantic.BaseModel):
+    """The metadata a ``workflow.temporal`` component accepts (names are case-insensitive)."""
+
+    model_config = pydantic.ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    hostport: str = "localhost:7233"
+    namespace: str = "default"
+    identity: str | None = None
+    task_queue: str | None = pydantic.Field(default=None, alias="taskQueue")
+    tls: bool | None = None
+    tls_ca_cert: str | None = pydantic.Field(default=None, alias="tlsCaCert")
+    tls_client_cert: str | None = pydantic.Field(default=None, alias="tlsClientCert")
+    tls_client_key: str | None = pydantic.Field(default=None, alias="tlsClientKey")
+    tls_server_name: str | None = pydantic.Field(default=None, alias="tlsServerName")
+    api_key: str | None = pydantic.Field(default=None, alias="apiKey")
+    connect_timeout: timedelta = pydantic.Field(default=timedelta(seconds=5), alias="connectTimeout")
+    rpc_timeout: timedelta = pydantic.Field(default=timedelta(seconds=10), alias="rpcTimeout")
+
+    @pydantic.field_validator("connect_timeout", "rpc_timeout", mode="before")
+    @classmethod
+    def _duration(cls, value: object) -> object:
+        if isinstance(value, str):
+            duration = parse_duration(value)
+            if duration <= timedelta(0):
+                raise ValueError("must be longer than zero")
+            return duration
+        return value
+
+    @pydantic.field_validator("hostport")
+    @classmethod
+    def _hostport(cls, value: str) -> str:
+        host, sep, port = value.rpartition(":")
+        if not sep or not host or not port.isdigit():
+            raise ValueError(f"{value!r} is not host:port")
+        return value
+
+    @pydantic.field_validator("task_queue", "identity", "api_key", "tls_server_name")
+    @classmethod
+    def _not_blank(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("must not be empty")
+        return value
+
+    @pydantic.model_validator(mode="after")
+    def _client_pair(self) -> TemporalMetadata:
+        if (self.tls_client_cert is None) != (self.tls_client_key is None):
+            raise ValueError("tlsClientCert and tlsClientKey must be given together")
+        if self.tls is False and self.uses_tls_material:
+            raise ValueError("tls is false but TLS certificates or a server name are set")
+        return self
+
+    @property
+    def uses_tls_material(self) -> bool:
+        return any(
+            value is not None
+            for value in (self.tls_ca_cert, self.tls_client_cert, self.tls_client_key, self.tls_server_name)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionSettings:
+    """Everything ``Client.connect`` needs, with TLS material already read from disk."""
+
+    target_host: str
+    namespace: str
+    identity: str | None
+    api_key: str | None
+    tls: bool | TLSConfig | None
+    connect_timeout: timedelta
+    rpc_timeout: timedelta
+    default_task_queue: str | None
+
+
+def connection_settings(spec: ComponentSpec) -> ConnectionSettings:
+    """Validate the spec's metadata and read any TLS files, raising ``ComponentConfigError``."""
+    meta = parse_metadata(TemporalMetadata, spec)
+    tls: bool | TLSConfig | None = meta.tls
+    if meta.uses_tls_material:
+        tls = TLSConfig(
+            server_root_ca_cert=_pem(spec, "tlsCaCert", meta.tls_ca_cert),
+            client_cert=_pem(spec, "tlsClientCert", meta.tls_client_cert),
+            client_private_key=_pem(spec, "tlsClientKey", meta.tls_client_key),
+            domain=meta.tls_server_name,
+        )
+    return ConnectionSettings(
+        target_host=meta.hostport,
+        namespace=meta.namespace,
+        identity=meta.identity,
+        api_key=meta.api_key,
+        tls=tls,
+        connect_timeout=meta.connect_timeout,
+        rpc_timeout=meta.rpc_timeout,
+        default_task_queue=meta.task_queue,
+    )
+
+
+def _pem(spec: ComponentSpec, name: str, value: str | None) -> bytes | None:
+    """PEM bytes from inline text (what a secret store hands over) or from a file path."""
+    if value is None:
+        return None
+    if "-----BEGIN" in value:
+        return value.encode()
+    path = Path(value)
+    if not path.is_absolute():
+        path = spec.base_dir / path
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ComponentConfigError(
+            f"cannot read {path}: {exc.strerror}; give PEM text or a readable file path",
+            field=f"spec.metadata.{name}",
+            file=spec.source,
+            component=spec.name,
+        ) from None
+    if b"-----BEGIN" not in data:
+        raise ComponentConfigError(
+            f"{path} is not a PEM file", field=f"spec.metadata.{name}", file=spec.source, component=spec.name
+        )
+    return data
