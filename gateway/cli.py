@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
 import logging
 import os
+import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -23,7 +25,11 @@ TOKEN_VARIABLES = ("FLOWPORT_API_TOKEN", "DAPR_API_TOKEN")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    args, extra = _parser().parse_known_args(argv)
+    if args.command == "conformance":
+        return _conformance(args.facts, extra)
+    if extra:
+        _parser().error(f"unrecognized arguments: {' '.join(extra)}")
     logging.basicConfig(
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -66,6 +72,16 @@ async def _serve(
         await uvicorn.Server(config).serve()
     finally:
         await registry.close()
+
+
+def _conformance(facts: str, pytest_args: Sequence[str]) -> int:
+    if importlib.util.find_spec("pytest") is None:
+        print("error: the conformance kit needs pytest: pip install 'flowport[conformance]'", file=sys.stderr)
+        return 2
+    suite = Path(__file__).resolve().parent.parent / "contracts" / "conformance" / "test_facts_file.py"
+    # A fresh interpreter, so that pytest can load the kit before anything imports it.
+    command = [sys.executable, "-m", "pytest", str(suite), f"--flowport-facts={Path(facts).resolve()}"]
+    return subprocess.call([*command, "-p", "no:cacheprovider", *pytest_args])
 
 
 def _list_components(registry: ComponentRegistry) -> None:
@@ -121,6 +137,12 @@ def _parser() -> argparse.ArgumentParser:
 
     components = commands.add_parser("components", help="validate and list the configured components")
     add_common(components)
+
+    conformance = commands.add_parser(
+        "conformance",
+        help="run the component conformance kit on a facts file (extra arguments go to pytest)",
+    )
+    conformance.add_argument("facts", help="facts YAML: the component's resources path and workflows")
     return parser
 
 

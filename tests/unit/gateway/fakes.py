@@ -95,6 +95,14 @@ class FakeMemoryComponent(WorkflowComponent):
         self._record(
             request.instance_id, EventKind.WORKFLOW_STARTED, request.workflow_name, request.serialized_input
         )
+        if request.workflow_name == "FakeEcho":
+            self._set(
+                request.instance_id, RuntimeStatus.COMPLETED, serialized_output=request.serialized_input
+            )
+            self._record(request.instance_id, EventKind.WORKFLOW_COMPLETED, None, request.serialized_input)
+        elif request.workflow_name == "FakeFail":
+            failure = contracts.FailureDetails("ValueError", "asked to fail")
+            self._set(request.instance_id, RuntimeStatus.FAILED, failure=failure)
 
     async def get(self, request: contracts.GetRequest) -> InstanceState:
         await self._enter()
@@ -108,6 +116,7 @@ class FakeMemoryComponent(WorkflowComponent):
         self._record(request.instance_id, EventKind.EVENT_RAISED, request.event_name, request.serialized_data)
         if request.event_name == "finish":
             self._set(request.instance_id, RuntimeStatus.COMPLETED, serialized_output=request.serialized_data)
+            self._record(request.instance_id, EventKind.WORKFLOW_COMPLETED, None, request.serialized_data)
         if request.event_name == "fail":
             failure = contracts.FailureDetails("ValueError", "asked to fail", "Traceback: fake")
             self._set(request.instance_id, RuntimeStatus.FAILED, failure=failure)
