@@ -1,0 +1,372 @@
+"""``workflow.conductor``: the contract's operations as calls to Conductor's REST API."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+from urllib.parse import quote
+
+from components.conductor._client import ConductorClient, ConductorError, contract_error
+from components.conductor._definitions import load_definitions
+from components.conductor._instances import InstanceIndex
+from components.conductor._mapping import (
+    CONDUCTOR_STATUSES,
+    event_output,
+    history_events,
+    instance_state,
+    pending_event_task,
+    sub_workflow_ids,
+    summary_state,
+    workflow_input,
+)
+from components.conductor._metadata import ConductorSettings, read_settings
+from contracts import (
+    BackendUnavailableError,
+    ComponentHealth,
+    ComponentSpec,
+    GetRequest,
+    HistoryEvent,
+    HistoryRequest,
+    InstanceExistsError,
+    InstanceNotFoundError,
+    InstancePage,
+    InstanceState,
+    InvalidRequestError,
+    InvalidStateError,
+    ListRequest,
+    NotSupportedError,
+    PauseRequest,
+    PurgeRequest,
+    PurgeResult,
+    RaiseEventRequest,
+    ResumeRequest,
+    StartRequest,
+    TerminateRequest,
+    WorkflowComponent,
+)
+
+_TERMINAL = frozenset({"COMPLETED", "FAILED", "TIMED_OUT", "TERMINATED"})
+_DEFAULT_TERMINATE_REASON = "terminated through Flowport"
+
+
+class ConductorComponent(WorkflowComponent):
+    """Serves the Dapr workflow API from a Conductor server (OSS, or Orkes with a key).
+
+    The caller's instance ID is the workflow's ``correlationId`` (see ``_instances``); every
+    operation accepts it, or a workflow ID that Conductor generated.
+    """
+
+    start_options: ClassVar[frozenset[str]] = frozenset({"version"})
+
+    def __init__(self, spec: ComponentSpec) -> None:
+        super().__init__(spec)
+        self.settings: ConductorSettings = read_settings(spec)
+        self._client: ConductorClient | None = None
+        self._index: InstanceIndex | None = None
+
+    # --- lifecycle ------------------------------------------------------------------
+
+    async def init(self) -> None:
+        client = ConductorClient(
+            self.settings.api_url, timeout=self.settings.request_timeout, auth=self.settings.auth
+        )
+        self._client, self._index = client, InstanceIndex(client)
+        if self.settings.definitions is None:
+            await self._probe()
+            return
+        definitions = await asyncio.to_thread(load_definitions, self.settings.definitions)
+        try:
+            if definitions.task_defs:
+                await client.post_json("/metadata/taskdefs", list(definitions.task_defs))
+            if definitions.workflow_defs:
+                await client.put("/metadata/workflow", list(definitions.workflow_defs))
+        except ConductorError as exc:
+            raise contract_error(exc, not_found=InvalidRequestError) from None
+
+    async def close(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+
+    async def health(self) -> ComponentHealth:
+        try:
+            await self._probe()
+        except BackendUnavailableError as exc:
+            return ComponentHealth(healthy=False, detail=exc.message)
+        return ComponentHealth(healthy=True)
+
+    async def workflow_names(self) -> Sequence[str] | None:
+        try:
+            names = await self._http.get_json("/metadata/workflow/names-and-versions")
+        except ConductorError:
+            return None
+        return sorted(names) if isinstance(names, dict) else None
+
+    # --- operations -----------------------------------------------------------------
+
+    async def start(self, request: StartRequest) -> None:
+        if request.start_at is not None:
+            raise NotSupportedError("Conductor cannot start a workflow at a later time (startTime)")
+        body: dict[str, Any] = {
+            "name": request.workflow_name,
+            "correlationId": request.instance_id,
+            "input": workflow_input(request.serialized_input),
+        }
+        version = request.options.get("version")
+        if version is not None:
+            if not version.strip().isdigit():
+                raise InvalidRequestError(f"start option version={version!r} is not a whole number")
+            body["version"] = int(version)
+        instance_id = request.instance_id
+        async with self._ids.exclusive(instance_id):
+            await self._refuse_taken(instance_id)
+            try:
+                workflow_id = (await self._http.post_text("/workflow", body)).strip()
+            except ConductorError as exc:
+                # Conductor answers 404 for an unknown workflow name or version.
+                raise contract_error(exc, instance_id=instance_id, not_found=InvalidRequestError) from None
+            owners = await self._ids.claimants(instance_id)
+            if owners and str(owners[0].get("workflowId")) != workflow_id:
+                await self._withdraw(workflow_id)
+                raise InstanceExistsError(
+                    f"instance {instance_id!r} was started concurrently by another caller",
+                    instance_id=instance_id,
+                )
+            self._ids.remember(instance_id, workflow_id)
+
+    async def get(self, request: GetRequest) -> InstanceState:
+        _, workflow = await self._workflow(request.instance_id, include_tasks=False)
+        return instance_state(request.instance_id, workflow, fetch_payloads=request.fetch_payloads)
+
+    async def terminate(self, request: TerminateRequest) -> None:
+        workflow_id, workflow = await self._workflow(request.instance_id, include_tasks=False)
+        if workflow.get("status") in _TERMINAL:
+            # Conductor would turn a FAILED workflow into TERMINATED; the contract says no-op.
+            return
+        reason = request.reason or _DEFAULT_TERMINATE_REASON
+        try:
+            await self._http.delete(f"/workflow/{_segment(workflow_id)}", {"reason": reason})
+        except ConductorError as exc:
+            if exc.status != 409:  # 409: it ended meanwhile, which is what the caller wanted
+                raise contract_error(exc, instance_id=request.instance_id) from None
+
+    async def raise_event(self, request: RaiseEventRequest) -> None:
+        instance_id = request.instance_id
+        workflow_id, workflow = await self._workflow(instance_id, include_tasks=True)
+        status = str(workflow.get("status"))
+        if status in _TERMINAL:
+            raise InvalidStateError(
+                f"instance {instance_id!r} is {status}: it waits for no event", instance_id=instance_id
+            )
+        task = pending_event_task(workflow, request.event_name)
+        if task is None:
+            raise InvalidStateError(
+                f"instance {instance_id!r} has no pending WAIT or HUMAN task with reference name "
+                f"{request.event_name!r}; Conductor cannot keep an event for later, so raise it while the "
+                "workflow waits for it",
+                instance_id=instance_id,
+            )
+        result = {
+            "workflowInstanceId": workflow_id,
+            "taskId": task.get("taskId"),
+            "status": "COMPLETED",
+            "outputData": event_output(request.serialized_data),
+        }
+        try:
+            await self._http.post_text("/tasks", result)
+        except ConductorError as exc:
+            raise contract_error(exc, instance_id=instance_id, not_found=InvalidStateError) from None
+
+    async def pause(self, request: PauseRequest) -> None:
+        workflow_id, workflow = await self._workflow(request.instance_id, include_tasks=False)
+        status = str(workflow.get("status"))
+        if status == "PAUSED":
+            return
+        if status in _TERMINAL:
+            raise InvalidStateError(
+                f"instance {request.instance_id!r} is {status}; only a running instance can be suspended",
+                instance_id=request.instance_id,
+            )
+        try:
+            await self._http.put(f"/workflow/{_segment(workflow_id)}/pause")
+        except ConductorError as exc:
+            raise contract_error(exc, instance_id=request.instance_id) from None
+
+    async def resume(self, request: ResumeRequest) -> None:
+        workflow_id, workflow = await self._workflow(request.instance_id, include_tasks=False)
+        status = str(workflow.get("status"))
+        if status != "PAUSED":
+            # Checked here because Conductor answers this with a 500.
+            raise InvalidStateError(
+                f"instance {request.instance_id!r} is {status}, not suspended",
+                instance_id=request.instance_id,
+            )
+        try:
+            await self._http.put(f"/workflow/{_segment(workflow_id)}/resume")
+        except ConductorError as exc:
+            if exc.status == 500 and "not PAUSED" in exc.message:  # resumed by someone else meanwhile
+                raise InvalidStateError(
+                    f"Conductor: {exc.message}", instance_id=request.instance_id
+                ) from None
+            raise contract_error(exc, instance_id=request.instance_id) from None
+
+    async def purge(self, request: PurgeRequest) -> PurgeResult:
+        workflow_id, workflow = await self._workflow(request.instance_id, include_tasks=True)
+        status = str(workflow.get("status"))
+        if status not in _TERMINAL:
+            raise InvalidStateError(
+                f"instance {request.instance_id!r} is {status}; only a completed, failed or terminated "
+                "instance can be purged",
+                instance_id=request.instance_id,
+            )
+        purged = 0
+        if request.recursive:
+            for child in sub_workflow_ids(workflow):
+                purged += await self._purge_tree(child)
+        await self._remove(workflow_id, request.instance_id)
+        self._ids.forget(request.instance_id)
+        return PurgeResult(purged_instances=purged + 1)
+
+    async def list_instances(self, request: ListRequest) -> InstancePage:
+        clauses: list[str] = []
+        if request.statuses:
+            wanted = sorted({name for status in request.statuses for name in CONDUCTOR_STATUSES[status]})
+            if not wanted:  # PENDING, CANCELED, CONTINUED_AS_NEW: Conductor has none of these
+                return InstancePage(instances=[])
+            clauses.append(f"status IN ({','.join(wanted)})")
+        if request.workflow_name is not None:
+            if "'" in request.workflow_name or "\\" in request.workflow_name:
+                raise InvalidRequestError(f"workflow name {request.workflow_name!r} cannot be searched for")
+            clauses.append(f"workflowType = '{request.workflow_name}'")
+        offset = _offset(request.continuation_token)
+        params: dict[str, Any] = {"start": offset, "size": request.page_size, "sort": "startTime:DESC"}
+        if clauses:
+            params["query"] = " AND ".join(clauses)
+        try:
+            page = await self._http.get_json("/workflow/search", params)
+        except ConductorError as exc:
+            raise contract_error(exc, not_found=InvalidRequestError) from None
+        hits = [hit for hit in page.get("results") or [] if isinstance(hit, dict)]
+        total = int(page.get("totalHits") or 0)
+        following = offset + len(hits)
+        token = str(following) if hits and following < total else None
+        return InstancePage(instances=[summary_state(hit) for hit in hits], continuation_token=token)
+
+    async def history(self, request: HistoryRequest) -> Sequence[HistoryEvent]:
+        _, workflow = await self._workflow(request.instance_id, include_tasks=True)
+        return history_events(workflow)
+
+    # --- plumbing -------------------------------------------------------------------
+
+    @property
+    def _http(self) -> ConductorClient:
+        if self._client is None:
+            raise BackendUnavailableError(f"component {self.name!r} is not initialised")
+        return self._client
+
+    @property
+    def _ids(self) -> InstanceIndex:
+        if self._index is None:
+            raise BackendUnavailableError(f"component {self.name!r} is not initialised")
+        return self._index
+
+    async def _probe(self) -> None:
+        answer = await self._http.probe(self.settings.health_url)
+        if answer.status_code >= 500:
+            raise BackendUnavailableError(f"Conductor reports itself unhealthy ({answer.status_code})")
+
+    async def _workflow(self, instance_id: str, *, include_tasks: bool) -> tuple[str, Mapping[str, Any]]:
+        """The Conductor workflow ID and document behind ``instance_id``."""
+        workflow_id, cached = await self._ids.resolve(instance_id)
+        try:
+            workflow = await self._http.get_json(
+                f"/workflow/{_segment(workflow_id)}", {"includeTasks": str(include_tasks).lower()}
+            )
+        except ConductorError as exc:
+            if exc.status != 404:
+                raise contract_error(exc, instance_id=instance_id) from None
+            if cached:  # purged by another gateway, maybe started again: look it up afresh
+                self._ids.forget(instance_id)
+                return await self._workflow(instance_id, include_tasks=include_tasks)
+            raise InstanceNotFoundError(
+                f"no workflow instance {instance_id!r} in Conductor", instance_id=instance_id
+            ) from None
+        if not isinstance(workflow, dict):
+            raise InstanceNotFoundError(
+                f"no workflow instance {instance_id!r} in Conductor", instance_id=instance_id
+            )
+        if not cached:
+            self._ids.remember(instance_id, workflow_id)
+        return workflow_id, workflow
+
+    async def _refuse_taken(self, instance_id: str) -> None:
+        owners = await self._ids.claimants(instance_id)
+        if owners:
+            raise InstanceExistsError(
+                f"instance {instance_id!r} already exists (Conductor workflow {owners[0].get('workflowId')}, "
+                f"{owners[0].get('status')}); purge it before reusing the ID",
+                instance_id=instance_id,
+            )
+        if _is_uuid(instance_id):  # it could be the ID Conductor gave a workflow started elsewhere
+            try:
+                await self._http.get_json(f"/workflow/{_segment(instance_id)}", {"includeTasks": "false"})
+            except ConductorError as exc:
+                if exc.status == 404:
+                    return
+                raise contract_error(exc, instance_id=instance_id) from None
+            raise InstanceExistsError(
+                f"{instance_id!r} is already the ID of a Conductor workflow", instance_id=instance_id
+            )
+
+    async def _withdraw(self, workflow_id: str) -> None:
+        """Undo a start that lost a race for its instance ID (it may have ended already)."""
+        path = f"/workflow/{_segment(workflow_id)}"
+        with contextlib.suppress(ConductorError):
+            await self._http.delete(path, {"reason": "duplicate instance ID"})
+        with contextlib.suppress(ConductorError):
+            await self._http.delete(f"{path}/remove", {"archiveWorkflow": "false"})
+
+    async def _purge_tree(self, workflow_id: str) -> int:
+        try:
+            workflow = await self._http.get_json(
+                f"/workflow/{_segment(workflow_id)}", {"includeTasks": "true"}
+            )
+        except ConductorError as exc:
+            if exc.status == 404:
+                return 0
+            raise contract_error(exc, instance_id=workflow_id) from None
+        purged = 0
+        for child in sub_workflow_ids(workflow):
+            purged += await self._purge_tree(child)
+        await self._remove(workflow_id, workflow_id)
+        return purged + 1
+
+    async def _remove(self, workflow_id: str, instance_id: str) -> None:
+        # archiveWorkflow=false also drops the search-index entry; an archived workflow
+        # would still be found by its correlation ID and look like a live instance.
+        try:
+            await self._http.delete(f"/workflow/{_segment(workflow_id)}/remove", {"archiveWorkflow": "false"})
+        except ConductorError as exc:
+            raise contract_error(exc, instance_id=instance_id) from None
+
+
+def _segment(value: str) -> str:
+    return quote(value, safe="")
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _offset(token: str | None) -> int:
+    if token is None:
+        return 0
+    if not token.isdigit():
+        raise InvalidRequestError(f"continuation token {token!r} did not come from this component")
+    return int(token)

@@ -1,0 +1,100 @@
+"""Caller-chosen instance IDs on top of Conductor's own workflow IDs.
+
+Conductor picks every workflow's ID itself. The component starts each workflow with the
+caller's instance ID as its ``correlationId`` and finds it again with a search on that
+field, so the mapping lives in Conductor: it survives a gateway restart and is shared by
+every gateway process talking to the same server, with nothing else to deploy or back up.
+A process-local cache saves the search on later calls; an entry that Conductor no longer
+knows (another gateway purged it) is dropped and looked up again.
+
+Uniqueness: a start first searches for the ID (so a retried start answers 409 without
+creating anything). Two gateways starting the same ID at the same moment can both pass that
+check, so after starting, the component searches again: of all workflows holding the ID, the
+earliest (by start time, then workflow ID) is the instance, and a later one removes itself
+and answers 409. Conductor indexes a workflow before answering its start, so the two racers
+always agree on the winner.
+
+An ID with no correlated workflow is tried as a Conductor workflow ID, so workflows started
+outside the gateway can be read and managed too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from typing import Any
+
+from components.conductor._client import ConductorClient
+
+#: IDs that can go into a search query verbatim (the gateway admits only [A-Za-z0-9_-] on start)
+_SEARCHABLE = re.compile(r"^[A-Za-z0-9_.:-]{1,200}$")
+_CACHE_SIZE = 100_000
+_SEARCH_SIZE = 20
+
+
+class InstanceIndex:
+    """Resolves instance IDs to Conductor workflow IDs."""
+
+    def __init__(self, client: ConductorClient) -> None:
+        self._client = client
+        self._known: OrderedDict[str, str] = OrderedDict()
+        # per-ID lock and the number of coroutines holding or awaiting it
+        self._locks: dict[str, tuple[asyncio.Lock, list[int]]] = {}
+
+    async def claimants(self, instance_id: str) -> list[Mapping[str, Any]]:
+        """Every workflow whose correlation ID is ``instance_id``, the instance's owner first."""
+        if not _SEARCHABLE.match(instance_id):
+            return []
+        page = await self._client.get_json(
+            "/workflow/search",
+            {"query": f"correlationId = '{instance_id}'", "size": _SEARCH_SIZE, "sort": "startTime:ASC"},
+        )
+        hits = page.get("results") if isinstance(page, dict) else None
+        if not isinstance(hits, list):
+            return []
+        found: list[Mapping[str, Any]] = [
+            hit for hit in hits if isinstance(hit, dict) and hit.get("correlationId") == instance_id
+        ]
+        found.sort(key=lambda hit: (str(hit.get("startTime", "")), str(hit.get("workflowId", ""))))
+        return found
+
+    async def resolve(self, instance_id: str) -> tuple[str, bool]:
+        """The workflow ID to use for ``instance_id``, and whether it came from the cache."""
+        known = self._known.get(instance_id)
+        if known is not None:
+            self._known.move_to_end(instance_id)
+            return known, True
+        hits = await self.claimants(instance_id)
+        if hits:
+            workflow_id = str(hits[0]["workflowId"])
+            self.remember(instance_id, workflow_id)
+            return workflow_id, False
+        return instance_id, False
+
+    def remember(self, instance_id: str, workflow_id: str) -> None:
+        self._known[instance_id] = workflow_id
+        self._known.move_to_end(instance_id)
+        while len(self._known) > _CACHE_SIZE:
+            self._known.popitem(last=False)
+
+    def forget(self, instance_id: str) -> None:
+        self._known.pop(instance_id, None)
+
+    @asynccontextmanager
+    async def exclusive(self, instance_id: str) -> AsyncIterator[None]:
+        """Serialise starts of one ID within this process (across processes see ``claimants``)."""
+        entry = self._locks.get(instance_id)
+        if entry is None:
+            entry = self._locks[instance_id] = (asyncio.Lock(), [0])
+        lock, users = entry
+        users[0] += 1
+        try:
+            async with lock:
+                yield
+        finally:
+            users[0] -= 1
+            if users[0] == 0:
+                del self._locks[instance_id]

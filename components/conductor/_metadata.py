@@ -1,0 +1,112 @@
+"""The component's metadata, validated with pydantic at the edge.
+
+``serverUrl`` is Conductor's REST API root including ``/api`` (the value conductor-python
+reads from ``CONDUCTOR_SERVER_URL``). ``authKey``/``authSecret`` are an Orkes application's
+key ID and secret; leave both out for an OSS server. ``definitions`` names a JSON file or a
+directory of them, relative to the component YAML.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pydantic
+
+from contracts import ComponentConfigError, ComponentSpec, parse_metadata
+
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
+_UNIT_SECONDS = {"ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def parse_seconds(text: str) -> float:
+    """A Go-style duration (``500ms``, ``10s``, ``1m30s``) or a bare number of seconds."""
+    value = text.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        parts = _DURATION_PART.findall(value)
+        if not parts or "".join(number + unit for number, unit in parts) != value:
+            raise ValueError(f"{text!r} is not a duration such as '10s', '500ms' or '1m30s'") from None
+        seconds = sum(float(number) * _UNIT_SECONDS[unit] for number, unit in parts)
+    if seconds <= 0:
+        raise ValueError(f"{text!r} must be longer than zero")
+    return seconds
+
+
+class ConductorMetadata(pydantic.BaseModel):
+    """The metadata a ``workflow.conductor`` component accepts (names are case-insensitive)."""
+
+    model_config = pydantic.ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    server_url: str = pydantic.Field(alias="serverUrl")
+    auth_key: str | None = pydantic.Field(default=None, alias="authKey")
+    auth_secret: str | None = pydantic.Field(default=None, alias="authSecret")
+    request_timeout: float = pydantic.Field(default=10.0, alias="requestTimeout")
+    definitions: str | None = None
+
+    @pydantic.field_validator("request_timeout", mode="before")
+    @classmethod
+    def _duration(cls, value: object) -> object:
+        return parse_seconds(value) if isinstance(value, str) else value
+
+    @pydantic.field_validator("server_url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(f"{value!r} is not an http(s) URL such as http://localhost:8080/api")
+        return value.strip().rstrip("/")
+
+    @pydantic.field_validator("auth_key", "auth_secret", "definitions")
+    @classmethod
+    def _blank_is_absent(cls, value: str | None) -> str | None:
+        return value.strip() or None if value is not None else None
+
+    @pydantic.model_validator(mode="after")
+    def _auth_pair(self) -> ConductorMetadata:
+        if (self.auth_key is None) != (self.auth_secret is None):
+            raise ValueError("authKey and authSecret go together: give both (Orkes) or neither (OSS)")
+        return self
+
+
+@dataclass(frozen=True, slots=True)
+class ConductorSettings:
+    """What the component runs with, paths resolved."""
+
+    api_url: str
+    request_timeout: float
+    auth: tuple[str, str] | None
+    definitions: Path | None
+
+    @property
+    def health_url(self) -> str:
+        """Conductor serves ``/health`` beside ``/api``, not under it."""
+        root = self.api_url[: -len("/api")] if self.api_url.endswith("/api") else self.api_url
+        return f"{root}/health"
+
+
+def read_settings(spec: ComponentSpec) -> ConductorSettings:
+    """Validate ``spec.metadata``; raises ``ComponentConfigError`` naming the bad field."""
+    metadata = parse_metadata(ConductorMetadata, spec)
+    definitions: Path | None = None
+    if metadata.definitions is not None:
+        definitions = (spec.base_dir / metadata.definitions).resolve()
+        if not definitions.exists():
+            raise ComponentConfigError(
+                f"definitions path {str(definitions)!r} does not exist",
+                field="spec.metadata.definitions",
+                file=spec.source,
+                component=spec.name,
+            )
+    auth = None
+    if metadata.auth_key is not None and metadata.auth_secret is not None:
+        auth = (metadata.auth_key, metadata.auth_secret)
+    return ConductorSettings(
+        api_url=metadata.server_url,
+        request_timeout=metadata.request_timeout,
+        auth=auth,
+        definitions=definitions,
+    )
