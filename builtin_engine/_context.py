@@ -97,7 +97,7 @@ class DaprWorkflowContext:
         retry_policy: RetryPolicy | None = None,
         app_id: str | None = None,
     ) -> Task[Any]:
-        """Start a child workflow (default ID ``<parent>:<task number as 4 hex digits>``); yield for its output."""
+        """Start a child workflow (default ID ``<parent>:<4 hex digits>``); yield for its output."""
         return self._execution.call_child_workflow(workflow, input, instance_id, retry_policy)
 
     def wait_for_external_event(self, name: str) -> Task[Any]:

@@ -1,0 +1,310 @@
+"""``workflow.builtin``: the gateway's component over Flowport's own durable engine.
+
+With ``runtimes`` the gateway hosts those ``WorkflowRuntime`` registrations on its own event
+loop, against the component's store. Without, the component is a client of a store that
+another process hosts (that process runs ``WorkflowRuntime.start()`` on the same file).
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pydantic
+
+import builtin_engine as wf
+from contracts import (
+    ALL_CAPABILITIES,
+    BackendUnavailableError,
+    Capability,
+    ComponentConfigError,
+    ComponentHealth,
+    ComponentSpec,
+    EventKind,
+    FailureDetails,
+    GetRequest,
+    HistoryEvent,
+    HistoryRequest,
+    InstanceExistsError,
+    InstanceNotFoundError,
+    InstancePage,
+    InstanceState,
+    InvalidRequestError,
+    InvalidStateError,
+    ListRequest,
+    PauseRequest,
+    PurgeRequest,
+    PurgeResult,
+    RaiseEventRequest,
+    ResumeRequest,
+    RuntimeStatus,
+    StartRequest,
+    TerminateRequest,
+    WorkflowComponent,
+    WorkflowError,
+    parse_metadata,
+)
+
+_REFERENCE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*$")
+
+_TO_CONTRACT = {
+    wf.WorkflowStatus.PENDING: RuntimeStatus.PENDING,
+    wf.WorkflowStatus.RUNNING: RuntimeStatus.RUNNING,
+    wf.WorkflowStatus.SUSPENDED: RuntimeStatus.SUSPENDED,
+    wf.WorkflowStatus.COMPLETED: RuntimeStatus.COMPLETED,
+    wf.WorkflowStatus.FAILED: RuntimeStatus.FAILED,
+    wf.WorkflowStatus.TERMINATED: RuntimeStatus.TERMINATED,
+}
+_FROM_CONTRACT = {value: key for key, value in _TO_CONTRACT.items()}
+_KINDS = {kind.value: kind for kind in EventKind}
+
+
+class BuiltinMetadata(pydantic.BaseModel):
+    """The component's metadata (names match case-insensitively)."""
+
+    model_config = pydantic.ConfigDict(populate_by_name=True, extra="forbid")
+
+    runtimes: str = ""
+    store: str | None = None
+    max_concurrent_activities: int = pydantic.Field(256, alias="maxConcurrentActivities", ge=1)
+    thread_pool_workers: int = pydantic.Field(16, alias="threadPoolWorkers", ge=1)
+    max_cached_instances: int = pydantic.Field(20_000, alias="maxCachedInstances", ge=1)
+    poll_interval: float = pydantic.Field(0.05, alias="pollInterval", gt=0)
+
+    @pydantic.field_validator("runtimes")
+    @classmethod
+    def _references(cls, value: str) -> str:
+        for ref in _split(value):
+            if not _REFERENCE.match(ref):
+                raise ValueError(f"{ref!r} is not a 'module:attribute' reference")
+        return value
+
+    @pydantic.field_validator("poll_interval", mode="before")
+    @classmethod
+    def _duration(cls, value: Any) -> Any:
+        """Accept Dapr-style durations: ``50ms``, ``0.5s``, ``1m``, or seconds as a number."""
+        if not isinstance(value, str):
+            return value
+        match = _DURATION.match(value)
+        if match is None:
+            raise ValueError(f"{value!r} is not a duration such as 50ms or 1s")
+        amount = float(match.group(1))
+        return amount * {"ms": 0.001, "s": 1.0, "m": 60.0, None: 1.0}[match.group(2)]
+
+
+def _split(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+class BuiltinComponent(WorkflowComponent):
+    """Flowport's built-in engine behind the Dapr-compatible API."""
+
+    capabilities: ClassVar[frozenset[Capability]] = ALL_CAPABILITIES
+
+    def __init__(self, spec: ComponentSpec) -> None:
+        super().__init__(spec)
+        self.metadata = parse_metadata(BuiltinMetadata, spec)
+        if self.metadata.store:
+            self.store_path = wf.sqlite_path(self.metadata.store, spec.base_dir)
+        else:
+            self.store_path = wf.sqlite_path(Path(".flowport") / f"{spec.name}.db")
+        self.registry: wf.Registry | None = None
+        self.engine: wf.Engine | None = None
+        self._admin: wf.WorkflowAdmin | None = None
+
+    def _config_error(self, reason: str, field: str) -> ComponentConfigError:
+        return ComponentConfigError(
+            reason, field=f"spec.metadata.{field}", file=self.spec.source, component=self.name
+        )
+
+    async def init(self) -> None:
+        refs = _split(self.metadata.runtimes)
+        store = wf.SQLiteStore(self.store_path)
+        if refs:
+            registry = wf.Registry()
+            for ref in refs:
+                try:
+                    registry.merge(self._load_runtime(ref).registry)
+                except ValueError as exc:  # two runtimes register the same name
+                    raise self._config_error(str(exc), "runtimes") from None
+            options = wf.EngineOptions(
+                max_concurrent_activities=self.metadata.max_concurrent_activities,
+                thread_pool_workers=self.metadata.thread_pool_workers,
+                max_cached_instances=self.metadata.max_cached_instances,
+                poll_interval=self.metadata.poll_interval,
+            )
+            engine = wf.Engine(store, registry, options)
+            try:
+                await engine.start()
+            except wf.StoreLockedError as exc:
+                raise self._config_error(str(exc), "store") from None
+            except OSError as exc:
+                raise self._config_error(f"cannot open the store {self.store_path}: {exc}", "store") from None
+            self.registry = registry
+            self.engine = engine
+        self._admin = wf.WorkflowAdmin(store)
+
+    def _load_runtime(self, ref: str) -> wf.WorkflowRuntime:
+        module_name, _, attribute = ref.partition(":")
+        try:
+            module = _import(module_name, self.spec.base_dir)
+            target: Any = module
+            for part in attribute.split("."):
+                target = getattr(target, part)
+        except Exception as exc:
+            raise self._config_error(
+                f"cannot load {ref!r}: {type(exc).__name__}: {exc}", "runtimes"
+            ) from None
+        if not isinstance(target, wf.WorkflowRuntime):
+            raise self._config_error(
+                f"{ref!r} is a {type(target).__name__}, not a WorkflowRuntime", "runtimes"
+            )
+        return target
+
+    async def close(self) -> None:
+        engine, self.engine = self.engine, None
+        if engine is not None:
+            await engine.stop()
+
+    @property
+    def admin(self) -> wf.WorkflowAdmin:
+        if self._admin is None:
+            raise BackendUnavailableError(f"component {self.name!r} is not initialised")
+        return self._admin
+
+    async def health(self) -> ComponentHealth:
+        if self._admin is None:
+            return ComponentHealth(healthy=False, detail="not initialised")
+        if self.registry is not None and (self.engine is None or not self.engine.running):
+            return ComponentHealth(healthy=False, detail="the workflow engine is stopped")
+        return ComponentHealth(healthy=True)
+
+    async def workflow_names(self) -> Sequence[str] | None:
+        return sorted(self.registry.workflows) if self.registry is not None else None
+
+    # -- operations -------------------------------------------------------------------------------
+
+    async def start(self, request: StartRequest) -> None:
+        if self.registry is not None and request.workflow_name not in self.registry.workflows:
+            known = ", ".join(sorted(self.registry.workflows)) or "none"
+            raise InvalidRequestError(
+                f"component {self.name!r} has no workflow named {request.workflow_name!r} (known: {known})"
+            )
+        with _mapped(request.instance_id):
+            await self.admin.schedule(
+                request.workflow_name, request.serialized_input, request.instance_id, request.start_at
+            )
+
+    async def get(self, request: GetRequest) -> InstanceState:
+        with _mapped(request.instance_id):
+            state = await self.admin.state(request.instance_id, fetch_payloads=request.fetch_payloads)
+        if state is None:
+            raise InstanceNotFoundError(
+                f"no instance with ID {request.instance_id!r}", instance_id=request.instance_id
+            )
+        return _instance_state(state)
+
+    async def terminate(self, request: TerminateRequest) -> None:
+        with _mapped(request.instance_id):
+            await self.admin.terminate(request.instance_id, request.serialized_output, request.recursive)
+
+    async def raise_event(self, request: RaiseEventRequest) -> None:
+        with _mapped(request.instance_id):
+            await self.admin.raise_event(request.instance_id, request.event_name, request.serialized_data)
+
+    async def pause(self, request: PauseRequest) -> None:
+        with _mapped(request.instance_id):
+            await self.admin.suspend(request.instance_id, request.reason)
+
+    async def resume(self, request: ResumeRequest) -> None:
+        with _mapped(request.instance_id):
+            await self.admin.resume(request.instance_id, request.reason)
+
+    async def purge(self, request: PurgeRequest) -> PurgeResult:
+        with _mapped(request.instance_id):
+            count = await self.admin.purge(request.instance_id, request.recursive)
+        return PurgeResult(purged_instances=count)
+
+    async def list_instances(self, request: ListRequest) -> InstancePage:
+        statuses = [_FROM_CONTRACT[s] for s in request.statuses if s in _FROM_CONTRACT]
+        if request.statuses and not statuses:  # only statuses this engine never shows
+            return InstancePage([], None)
+        with _mapped(None):
+            page = await self.admin.list_instances(
+                statuses, request.workflow_name, request.page_size, request.continuation_token
+            )
+        return InstancePage([_instance_state(s) for s in page.states], page.continuation_token)
+
+    async def history(self, request: HistoryRequest) -> Sequence[HistoryEvent]:
+        with _mapped(request.instance_id):
+            events = await self.admin.history(request.instance_id)
+        return [
+            HistoryEvent(
+                sequence=e.sequence,
+                kind=_KINDS.get(e.event_type, EventKind.OTHER),
+                timestamp=e.timestamp.replace(tzinfo=UTC),
+                name=e.name,
+                serialized_data=e.data,
+                details={**e.details, **({"taskId": str(e.task_id)} if e.task_id is not None else {})},
+            )
+            for e in events
+        ]
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC)
+
+
+def _instance_state(state: wf.WorkflowState) -> InstanceState:
+    status = _TO_CONTRACT[state.runtime_status]
+    failure = state.failure_details
+    return InstanceState(
+        instance_id=state.instance_id,
+        workflow_name=state.name,
+        runtime_status=status,
+        created_at=_utc(state.created_at),
+        last_updated_at=_utc(state.last_updated_at),
+        serialized_input=state.serialized_input,
+        serialized_output=state.serialized_output if status is RuntimeStatus.COMPLETED else None,
+        serialized_custom_status=state.serialized_custom_status,
+        failure=FailureDetails(failure.error_type, failure.message, failure.stack_trace) if failure else None,
+    )
+
+
+@contextmanager
+def _mapped(instance_id: str | None) -> Iterator[None]:
+    """Turn the engine's errors into the contract's."""
+    try:
+        yield
+    except WorkflowError:
+        raise
+    except wf.UnknownInstanceError as exc:
+        raise InstanceNotFoundError(str(exc), instance_id=instance_id) from None
+    except wf.DuplicateInstanceError as exc:
+        raise InstanceExistsError(str(exc), instance_id=instance_id) from None
+    except wf.InstanceStateError as exc:
+        raise InvalidStateError(str(exc), instance_id=instance_id) from None
+    except wf.WorkflowEngineError as exc:
+        raise BackendUnavailableError(str(exc), instance_id=instance_id) from None
+    except ValueError as exc:  # a malformed continuation token
+        raise InvalidRequestError(str(exc), instance_id=instance_id) from None
+
+
+def _import(module_name: str, base_dir: Path) -> Any:
+    """Import ``module_name``; if it is not importable, look for it next to the YAML file too."""
+    try:
+        return importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        top = module_name.split(".")[0]
+        beside_yaml = (base_dir / top).exists() or (base_dir / f"{top}.py").exists()
+        if exc.name != top or not beside_yaml:
+            raise
+    sys.path.insert(0, str(base_dir))
+    return importlib.import_module(module_name)
