@@ -28,6 +28,7 @@ T = TypeVar("T")
 # Headroom over the RPC deadline for the outer guard below, which only has to catch a call
 # that the core client itself fails to bound (a connection attempt that hangs).
 _GUARD_SLACK = timedelta(seconds=1)
+_PROBE_LIMIT = timedelta(seconds=2)
 
 
 class Connection:
@@ -98,12 +99,13 @@ class Connection:
     def error(self, exc: BaseException, operation: str, instance_id: str | None) -> WorkflowError:
         return translate(exc, operation=operation, instance_id=instance_id, target=self.target)
 
-    async def health(self) -> ComponentHealth:
+    async def health(self, limit: timedelta | None = None) -> ComponentHealth:
+        """Whether the server answers its gRPC health check within ``limit`` (the connect timeout)."""
+        limit = min(limit, self.settings.connect_timeout) if limit else self.settings.connect_timeout
         try:
             client = await self.open()
             serving = await asyncio.wait_for(
-                client.service_client.check_health(timeout=self.settings.connect_timeout),
-                (self.settings.connect_timeout + _GUARD_SLACK).total_seconds(),
+                client.service_client.check_health(timeout=limit), (limit + _GUARD_SLACK).total_seconds()
             )
         except (RPCError, RuntimeError, TimeoutError, ComponentConfigError) as exc:
             return ComponentHealth(healthy=False, detail=f"Temporal at {self.target}: {exc or 'timed out'}")
@@ -112,8 +114,12 @@ class Connection:
         return ComponentHealth(healthy=True, detail=f"Temporal at {self.target}, namespace {self.namespace}")
 
     async def probe(self) -> None:
-        """Log, without failing, when the server is not reachable at start-up."""
-        health = await self.health()
+        """Log, without failing, when the server is not reachable at start-up.
+
+        Bounded well inside the gateway's default ``initTimeout`` (5 s), so a server that is
+        down never turns into a failed component.
+        """
+        health = await self.health(_PROBE_LIMIT)
         if not health.healthy:
             _log.warning(
                 "component %r: %s; requests answer 503 until it is reachable", self._component, health.detail

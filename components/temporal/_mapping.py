@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from datetime import UTC, datetime
 
 from temporalio.api.enums.v1 import WorkflowExecutionStatus
@@ -77,30 +78,31 @@ def runtime_status(status: int, execution_time: datetime | None, now: datetime) 
 
 
 def failure_details(failure: Failure) -> FailureDetails:
-    """Dapr's failure properties from a Temporal failure and its chain of causes.
+    """Dapr's failure properties from a Temporal failure.
 
-    The type is the innermost application error's type (``OrderRejected``), falling back to
-    the kind of Temporal failure (``TimeoutFailure``...); the message joins the chain so a
-    wrapped activity error still says what went wrong.
+    An activity or child-workflow failure only wraps the error that caused it, so wrappers
+    are unwound: the type is the first real failure's (an application error's own type such
+    as ``OrderRejected``, else the Temporal failure kind such as ``TimeoutFailure``), and the
+    message keeps the wrappers' words in front ("Activity task failed: order rejected").
     """
     messages: list[str] = []
-    error_type: str | None = None
-    current: Failure | None = failure
-    depth = 0
-    while current is not None and depth < 20:
-        if current.message and current.message not in messages:
+    current = failure
+    for _ in range(_MAX_CAUSES):
+        if current.message:
             messages.append(current.message)
-        if current.HasField("application_failure_info") and current.application_failure_info.type:
-            error_type = current.application_failure_info.type
-        current = current.cause if current.HasField("cause") else None
-        depth += 1
-    if error_type is None:
-        error_type = _failure_kind(failure)
+        if _failure_kind(current) not in _WRAPPERS or not current.HasField("cause"):
+            break
+        current = current.cause
+    info = current.application_failure_info if current.HasField("application_failure_info") else None
     return FailureDetails(
-        error_type=error_type,
+        error_type=(info.type if info is not None and info.type else None) or _failure_kind(current),
         message=": ".join(messages) or "workflow failed",
-        stack_trace=failure.stack_trace or None,
+        stack_trace=(current.stack_trace or failure.stack_trace) or None,
     )
+
+
+_MAX_CAUSES = 20
+_WRAPPERS = frozenset({"ActivityFailure", "ChildWorkflowExecutionFailure", "NexusOperationExecutionFailure"})
 
 
 def timed_out_details() -> FailureDetails:
@@ -161,16 +163,20 @@ def execution_properties(info: WorkflowExecutionInfo) -> dict[str, str]:
 
 
 def visibility_query(request: ListRequest, now: datetime) -> str:
-    """The visibility query for ``list``'s filters ('' lists everything).
+    """The visibility query for ``list``'s filters.
 
-    PENDING and RUNNING are both ``Running`` in Temporal; a delayed start is told apart by its
-    ``ExecutionTime`` (when its first task is due) lying in the future.
+    Temporal lists every run, but an instance is its latest run: runs that continued as new
+    are left out unless CONTINUED_AS_NEW is asked for. PENDING and RUNNING are both
+    ``Running`` in Temporal; a delayed start is told apart by its ``ExecutionTime`` (when its
+    first task is due) lying in the future.
     """
     clauses: list[str] = []
     if request.workflow_name is not None:
         clauses.append(f"WorkflowType = {quote(request.workflow_name)}")
     if request.statuses:
         clauses.append("(" + " OR ".join(_status_clauses(request.statuses, now)) + ")")
+    else:
+        clauses.append("ExecutionStatus != 'ContinuedAsNew'")
     return " AND ".join(clauses)
 
 
@@ -201,15 +207,26 @@ def quote(value: str) -> str:
     return f"'{value}'"
 
 
+_TOKEN_PREFIX = "t1."
+_TOKEN_TEXT = re.compile(r"^[A-Za-z0-9_-]*$")
+
+
 def encode_token(token: bytes) -> str | None:
-    """Temporal's opaque next-page token as URL-safe text (``None`` on the last page)."""
-    return base64.urlsafe_b64encode(token).decode().rstrip("=") if token else None
+    """Temporal's opaque next-page token as URL-safe text (``None`` on the last page).
+
+    The prefix marks tokens this component issued, so a mangled one is a 400 here instead of
+    an internal error from Temporal's page decoder.
+    """
+    return _TOKEN_PREFIX + base64.urlsafe_b64encode(token).decode().rstrip("=") if token else None
 
 
 def decode_token(token: str | None) -> bytes:
     if not token:
         return b""
+    body = token.removeprefix(_TOKEN_PREFIX)
+    if body == token or not body or not _TOKEN_TEXT.match(body):
+        raise InvalidRequestError(f"continuation token {token!r} is not one this component issued")
     try:
-        return base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        return base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
     except (binascii.Error, ValueError):
         raise InvalidRequestError(f"continuation token {token!r} is not one this component issued") from None
