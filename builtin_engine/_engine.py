@@ -404,11 +404,6 @@ class Engine:
         before = inst.status
         self._apply(inst, event, unit)
         self._commit(inst, unit, ack, status_changed=inst.status is not before)
-        live = self._live
-        if inst.instance_id in live:
-            live.move_to_end(inst.instance_id)
-            if len(live) > self.options.max_cached_instances:
-                self._evict()
 
     def _apply(self, inst: _Instance, event: Event, unit: WriteUnit) -> None:
         execution = inst.execution
@@ -474,6 +469,11 @@ class Engine:
         outcome = execution.outcome if execution is not None else None
         if outcome is not None and outcome.type is EventType.CONTINUED_AS_NEW:
             self._continue_as_new(inst, outcome)
+        live = self._live
+        if inst.instance_id in live:
+            live.move_to_end(inst.instance_id)
+            if len(live) > self.options.max_cached_instances:
+                self._evict(keep=inst)
 
     def _end(self, inst: _Instance, outcome: Outcome, unit: WriteUnit, now: float) -> None:
         kind = outcome.type
@@ -565,13 +565,14 @@ class Engine:
                 if not siblings:
                     del self._children[inst.parent_id]
 
-    def _evict(self) -> None:
+    def _evict(self, keep: _Instance) -> None:
+        """Drop the least recently used idle executions (never ``keep``, the one just stepped)."""
         excess = len(self._live) - self.options.max_cached_instances
         for instance_id in list(self._live):
             if excess <= 0:
                 break
             inst = self._live[instance_id]
-            if inst.inflight or inst.deferred is not None or inst.execution is None:
+            if inst is keep or inst.inflight or inst.deferred is not None or inst.execution is None:
                 continue
             inst.execution.close()
             inst.execution = None
