@@ -22,7 +22,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import httpx
@@ -41,6 +41,8 @@ STOP_TIMEOUT = 60.0
 # 3.32.3 deadlocks on DELETE /workflow/{id}/remove (it waits 30 s for a second
 # connection and answers 500, having already dropped the search-index row). Four
 # connections avoid it; SQLite's busy_timeout serialises the writers.
+# workflowOffsetTimeout (default 30 s) is how often the sweeper re-decides a running
+# workflow; 5 s lets a workflow timeout show as TIMED_OUT within seconds in the tests.
 _PROPERTIES = """\
 conductor.db.type=sqlite
 conductor.queue.type=sqlite
@@ -53,6 +55,7 @@ conductor.app.ownerEmailMandatory=false
 loadSample=false
 server.address=127.0.0.1
 server.port={port}
+conductor.app.workflowOffsetTimeout=5s
 """
 
 
@@ -222,10 +225,8 @@ def running_worker(server: ConductorServer) -> Iterator[subprocess.Popen[bytes]]
 
 
 def _signal_group(process: subprocess.Popen[bytes], sig: signal.Signals) -> None:
-    try:
+    with suppress(ProcessLookupError):
         os.killpg(process.pid, sig)
-    except ProcessLookupError:
-        pass
 
 
 # A crashed or interrupted test session must not leave a JVM behind.
