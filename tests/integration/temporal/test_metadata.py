@@ -1,0 +1,71 @@
+"""Component metadata that only a real server can confirm: secrets, identity, TLS off."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+
+from gateway.testing import running_gateway
+from tests.integration.temporal.conftest import start, wait_status, write_components
+from tests.servers.temporal import TASK_QUEUE, TemporalServer
+
+pytestmark = pytest.mark.temporal
+
+
+def test_api_key_from_secret_store_and_explicit_plaintext(
+    temporal_server: TemporalServer, temporal_worker: object, tmp_path: Path, new_id
+) -> None:
+    # An apiKey makes the SDK default to TLS; a dev server speaks plaintext, so tls is "false".
+    secrets = tmp_path / "secrets.json"
+    secrets.write_text(json.dumps({"temporalApiKey": "key-for-tests"}), encoding="utf-8")
+    resources = write_components(
+        tmp_path / "components",
+        f"""\
+apiVersion: dapr.io/v1alpha1
+kind: Component
+metadata:
+  name: localsecrets
+spec:
+  type: secretstores.local.file
+  version: v1
+  metadata:
+  - name: secretsFile
+    value: "{secrets}"
+""",
+        f"""\
+apiVersion: dapr.io/v1alpha1
+kind: Component
+metadata:
+  name: hosted
+spec:
+  type: workflow.temporal
+  version: v1
+  metadata:
+  - name: HostPort
+    value: "{temporal_server.address}"
+  - name: namespace
+    value: default
+  - name: taskqueue
+    value: {TASK_QUEUE}
+  - name: identity
+    value: flowport-tests
+  - name: tls
+    value: "false"
+  - name: apiKey
+    secretKeyRef: {{name: temporalApiKey, key: temporalApiKey}}
+  - name: connectTimeout
+    value: 5s
+  - name: rpcTimeout
+    value: 10s
+auth:
+  secretStore: localsecrets
+""",
+    )
+    with running_gateway([resources]) as base_url, httpx.Client(base_url=base_url, timeout=60.0) as api:
+        instance = new_id("hosted")
+        assert start(api, "chain", instance, "s", component="hosted").status_code == 202
+        state = wait_status(api, instance, "COMPLETED", component="hosted")
+        assert state["properties"]["dapr.workflow.output"].startswith('[{"step":"s-0"}')

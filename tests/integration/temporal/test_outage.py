@@ -1,0 +1,99 @@
+"""A Temporal server that is down, goes down, or has pause disabled, seen through the gateway.
+
+Each test runs its own dev server, so stopping it never disturbs the session's server.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from gateway.testing import running_gateway
+from tests.integration.temporal.conftest import WAIT_TIMEOUT, get, problem, start, wf, write_components
+from tests.servers.temporal import TemporalServer, component_yaml, free_port
+
+pytestmark = pytest.mark.temporal
+
+# Short timeouts so a stopped server answers 503 promptly; generous enough for a loaded machine.
+TIMEOUTS = {"connectTimeout": "3s", "rpcTimeout": "5s"}
+
+
+def component_health(api: httpx.Client) -> dict[str, Any]:
+    answer = api.get("/v1.0/metadata")
+    assert answer.status_code == 200, answer.text
+    (component,) = [c for c in answer.json()["components"] if c["name"] == "temporal"]
+    return component
+
+
+@pytest.fixture
+def own_server(tmp_path: Path) -> Iterator[TemporalServer]:
+    server = TemporalServer(tmp_path / "server", pause_enabled=False)
+    server.data_dir.mkdir()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def own_api(own_server: TemporalServer, tmp_path: Path) -> Iterator[httpx.Client]:
+    resources = write_components(tmp_path / "components", component_yaml(own_server, **TIMEOUTS))
+    with running_gateway([resources]) as base_url, httpx.Client(base_url=base_url, timeout=60.0) as client:
+        yield client
+
+
+def test_restart_answers_503_while_down_and_recovers(
+    own_server: TemporalServer, own_api: httpx.Client, new_id
+) -> None:
+    instance = new_id("outage")
+    # no worker polls this queue: the instance simply stays RUNNING across the outage
+    assert start(own_api, "approval", instance, taskQueue="outage").status_code == 202
+    assert get(own_api, instance).json()["runtimeStatus"] == "RUNNING"
+    assert component_health(own_api)["healthy"] is True
+
+    own_server.stop()
+    body = problem(get(own_api, instance), 503)
+    assert own_server.address in body["message"]
+    problem(start(own_api, "approval", new_id("during")), 503)
+    problem(own_api.post(wf(f"/{instance}/raiseEvent/approve"), json="x"), 503)
+    problem(own_api.get(wf("")), 503)
+    health = component_health(own_api)
+    assert health["healthy"] is False
+    assert own_server.address in health["detail"]
+
+    own_server.start()  # same port, same database
+    deadline = time.monotonic() + WAIT_TIMEOUT
+    while (answer := get(own_api, instance)).status_code != 200:
+        assert answer.status_code == 503, answer.text
+        assert time.monotonic() < deadline, "the gateway never recovered after the server came back"
+        time.sleep(0.2)
+    assert answer.json()["runtimeStatus"] == "RUNNING"
+    assert component_health(own_api)["healthy"] is True
+    assert own_api.post(wf(f"/{instance}/terminate")).status_code == 202
+
+
+def test_pause_disabled_on_server_is_501_naming_the_setting(own_api: httpx.Client, new_id) -> None:
+    instance = new_id("nopause")
+    assert start(own_api, "approval", instance, taskQueue="nopause").status_code == 202
+    body = problem(own_api.post(wf(f"/{instance}/pause")), 501)
+    assert "frontend.WorkflowPauseEnabled" in body["message"]
+    # the server checks "is it paused?" before the setting: nothing can be paused, so 409
+    problem(own_api.post(wf(f"/{instance}/resume")), 409)
+    assert own_api.post(wf(f"/{instance}/terminate")).status_code == 202
+
+
+def test_gateway_starts_while_server_is_down(tmp_path: Path) -> None:
+    # Nothing listens on this port; the server "comes back" afterwards in the restart test.
+    nowhere = TemporalServer(tmp_path / "never-started", port=free_port())
+    resources = write_components(tmp_path / "components", component_yaml(nowhere, **TIMEOUTS))
+    with running_gateway([resources]) as base_url, httpx.Client(base_url=base_url, timeout=60.0) as api:
+        body = problem(get(api, "anything"), 503)
+        assert nowhere.address in body["message"]
+        problem(start(api, "chain", "some-instance"), 503)
+        assert component_health(api)["healthy"] is False
