@@ -145,7 +145,8 @@ def test_list_and_history(api: httpx.Client) -> None:
     page = api.get(BASE, params={"workflowName": "Greeting", "pageSize": 2}).json()
     assert [i["instanceID"] for i in page["instances"]] == ["hist-2", "hist-1"]
     rest = api.get(
-        BASE, params={"workflowName": "Greeting", "pageSize": 2, "continuationToken": page["continuationToken"]}
+        BASE,
+        params={"workflowName": "Greeting", "pageSize": 2, "continuationToken": page["continuationToken"]},
     ).json()
     assert [i["instanceID"] for i in rest["instances"]][0] == "hist-0"
     running = api.get(BASE, params={"status": "RUNNING,SUSPENDED"}).json()["instances"]
