@@ -7,7 +7,6 @@ import textwrap
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -148,7 +147,7 @@ def test_list_and_history(api: httpx.Client) -> None:
         BASE,
         params={"workflowName": "Greeting", "pageSize": 2, "continuationToken": page["continuationToken"]},
     ).json()
-    assert [i["instanceID"] for i in rest["instances"]][0] == "hist-0"
+    assert next(i["instanceID"] for i in rest["instances"]) == "hist-0"
     running = api.get(BASE, params={"status": "RUNNING,SUSPENDED"}).json()["instances"]
     assert all(i["runtimeStatus"] in ("RUNNING", "SUSPENDED") for i in running)
     events = api.get(f"{BASE}/hist-0/history").json()["events"]
