@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import tempfile
 import time
 from collections.abc import AsyncIterator, Sequence
@@ -83,7 +84,7 @@ def wf_json(value: Any) -> str | None:
 async def step_intervals(e: wf.Engine, instance_id: str) -> list[float]:
     """Seconds between consecutive ActivityScheduled events: one full step each."""
     times = [ev.timestamp for _, ev in await e.history(instance_id) if ev.type.title == "ActivityScheduled"]
-    return [b - a for a, b in zip(times, times[1:], strict=False)]
+    return [b - a for a, b in itertools.pairwise(times)]
 
 
 def percentile(values: Sequence[float], q: float) -> float:

@@ -44,12 +44,9 @@ async def cold_replay(steps: int) -> None:
     with tempfile.TemporaryDirectory(prefix="flowport-bench-") as tmp:
         path = Path(tmp) / "replay.db"
         async with _engine_at(path) as (e, _):
-            await e.schedule("chain", '{"steps": %d}' % steps, "replayed")
-            while (await e.get("replayed")).status.value == "PENDING":  # type: ignore[union-attr]
-                await asyncio.sleep(0.01)
+            await e.schedule("chain", f'{{"steps": {steps}}}', "replayed")
             record = await e.wait("replayed", is_done, 600)
             assert record is not None
-            # Re-open the finished instance as unfinished by replaying it directly.
             history = await e.history("replayed")
         from builtin_engine._replay import Execution
 
