@@ -7,7 +7,7 @@ sequence numbers remain Temporal's event IDs with no gaps.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from temporalio.api.enums.v1 import EventType
@@ -167,10 +167,3 @@ def _failure(attributes: object) -> dict[str, str]:
         return {}
     found = failure_details(failure)
     return {"errorType": found.error_type, "errorMessage": found.message}
-
-
-def last_event_output(events: Sequence[TemporalEvent]) -> str | None:
-    """The output of a completed execution: the result of its closing event, if that is the last."""
-    if events and events[-1].event_type == _E.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED:
-        return payloads_json(events[-1].workflow_execution_completed_event_attributes.result.payloads)
-    return None

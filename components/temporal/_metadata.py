@@ -81,14 +81,6 @@ class TemporalMetadata(pydantic.BaseModel):
             raise ValueError("must not be empty")
         return value
 
-    @pydantic.model_validator(mode="after")
-    def _client_pair(self) -> TemporalMetadata:
-        if (self.tls_client_cert is None) != (self.tls_client_key is None):
-            raise ValueError("tlsClientCert and tlsClientKey must be given together")
-        if self.tls is False and self.uses_tls_material:
-            raise ValueError("tls is false but TLS certificates or a server name are set")
-        return self
-
     @property
     def uses_tls_material(self) -> bool:
         return any(
@@ -114,6 +106,11 @@ class ConnectionSettings:
 def connection_settings(spec: ComponentSpec) -> ConnectionSettings:
     """Validate the spec's metadata and read any TLS files, raising ``ComponentConfigError``."""
     meta = parse_metadata(TemporalMetadata, spec)
+    if (meta.tls_client_cert is None) != (meta.tls_client_key is None):
+        missing = "tlsClientKey" if meta.tls_client_key is None else "tlsClientCert"
+        raise _config_error(spec, missing, "tlsClientCert and tlsClientKey must be given together")
+    if meta.tls is False and meta.uses_tls_material:
+        raise _config_error(spec, "tls", "tls is false but TLS certificates or a server name are set")
     tls: bool | TLSConfig | None = meta.tls
     if meta.uses_tls_material:
         tls = TLSConfig(
@@ -146,14 +143,12 @@ def _pem(spec: ComponentSpec, name: str, value: str | None) -> bytes | None:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise ComponentConfigError(
-            f"cannot read {path}: {exc.strerror}; give PEM text or a readable file path",
-            field=f"spec.metadata.{name}",
-            file=spec.source,
-            component=spec.name,
-        ) from None
+        reason = f"cannot read {path}: {exc.strerror}; give PEM text or a readable file path"
+        raise _config_error(spec, name, reason) from None
     if b"-----BEGIN" not in data:
-        raise ComponentConfigError(
-            f"{path} is not a PEM file", field=f"spec.metadata.{name}", file=spec.source, component=spec.name
-        )
+        raise _config_error(spec, name, f"{path} is not a PEM file")
     return data
+
+
+def _config_error(spec: ComponentSpec, name: str, reason: str) -> ComponentConfigError:
+    return ComponentConfigError(reason, field=f"spec.metadata.{name}", file=spec.source, component=spec.name)
