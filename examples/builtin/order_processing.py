@@ -75,6 +75,9 @@ def order_processing(
     ctx: wf.DaprWorkflowContext, order: OrderPayload
 ) -> Generator[wf.Task[Any], Any, dict[str, Any]]:
     """Checks stock, gets approval when needed, pays and ships; returns what happened."""
+    # Like Dapr's SDK, the engine hands over the plain JSON when it does not fit the
+    # annotation: validating again makes a bad order fail with pydantic's explanation.
+    order = OrderPayload.model_validate(order)
     ctx.set_custom_status("checking inventory")
     yield ctx.call_activity(notify, input=f"Received order {ctx.instance_id}: {_describe(order)}")
 
