@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from builtin_engine._context import to_timestamp
-from builtin_engine._engine import Engine, _started_event, running_engine
+from builtin_engine._engine import Engine, running_engine
 from builtin_engine._errors import InstanceStateError, UnknownInstanceError
 from builtin_engine._sqlite import SQLiteStore, sqlite_path
 from builtin_engine._state import (
@@ -30,6 +30,7 @@ from builtin_engine._state import (
     history_events,
     stored_statuses,
 )
+from builtin_engine._steps import _started_event
 from builtin_engine._store import InboxMessage, InstanceRecord, Status, Store
 
 R = TypeVar("R")
