@@ -111,7 +111,7 @@ def error_type(error: BaseException) -> str:
 
 def instance_state(status: WorkflowStatus, custom_status: Any = None) -> InstanceState:
     runtime = runtime_status(status)
-    properties = {"dbos.status": status.status}
+    properties: dict[str, str] = {"dbos.status": status.status}
     if status.app_version:
         properties["dbos.applicationVersion"] = status.app_version
     if status.queue_name:
@@ -156,7 +156,11 @@ def history(status: WorkflowStatus, steps: Sequence[StepInfo]) -> list[HistoryEv
     events.sort(key=lambda event: event[0])  # stable: the start stays first on a tie
     return [
         HistoryEvent(
-            sequence=sequence, kind=kind, timestamp=instant(stamp), name=name, serialized_data=data,
+            sequence=sequence,
+            kind=kind,
+            timestamp=instant(stamp),
+            name=name,
+            serialized_data=data,
             details=details,
         )
         for sequence, (stamp, kind, name, data, details) in enumerate(events)
