@@ -55,8 +55,9 @@ def test_the_installed_distribution_is_loaded_through_the_entry_point(tmp_path: 
     assert PLUGIN not in Path(flowport_dbos.__file__).resolve().parents, (
         f"flowport_dbos is imported from the source tree, not installed: run {INSTALL}"
     )
+    command = ["components", "--resources-path", str(write_resources(tmp_path))]
     result = subprocess.run(
-        [sys.executable, "-m", "gateway.cli", "components", "--resources-path", str(write_resources(tmp_path))],
+        [sys.executable, "-m", "gateway.cli", *command],
         capture_output=True,
         text=True,
         check=False,
