@@ -9,43 +9,15 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import builtin_engine as wf
+from tests.integration.builtin.hosting import WAIT, host
 
-REPO = Path(__file__).resolve().parents[3]
-WAIT = 60
 STEPS = 8
 INSTANCES = 20
-
-
-@contextmanager
-def host(store: Path, side_file: Path) -> Iterator[subprocess.Popen[str]]:
-    """The host process, once it reports ready; killed (SIGKILL) on exit if still running."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tests.integration.builtin.host", str(store), str(side_file)],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-    )
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline()
-        assert line.strip() == "ready", f"host did not start (exit code {process.poll()})"
-        yield process
-    finally:
-        if process.poll() is None:
-            process.kill()
-        process.wait(timeout=WAIT)
-        if process.stdout is not None:
-            process.stdout.close()
 
 
 def executions(side_file: Path) -> Counter[str]:
