@@ -83,6 +83,9 @@ class DbosComponent(WorkflowComponent):
         self.database_url = self.metadata.database_url(spec.name, spec.base_dir)
         self.workflows: dict[str, Callable[..., Any]] = {}
         self._launched = False
+        # Held while DBOS launches or shuts down: if the gateway gives up on a slow init
+        # (initTimeout), its close waits for the launch thread and then undoes it.
+        self._lifecycle = threading.Lock()
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -90,6 +93,10 @@ class DbosComponent(WorkflowComponent):
         await asyncio.to_thread(self._launch)
 
     def _launch(self) -> None:
+        with self._lifecycle:
+            self._launch_locked()
+
+    def _launch_locked(self) -> None:
         global _owner
         with _owner_lock:
             if _owner is not None:
@@ -158,10 +165,14 @@ class DbosComponent(WorkflowComponent):
         return workflows
 
     async def close(self) -> None:
-        if self._launched:
-            self._launched = False
-            await asyncio.to_thread(DBOS.destroy)
-            self._release()
+        await asyncio.to_thread(self._shut_down)
+
+    def _shut_down(self) -> None:
+        with self._lifecycle:
+            if self._launched:
+                self._launched = False
+                DBOS.destroy()
+                self._release()
 
     def _release(self) -> None:
         global _owner
