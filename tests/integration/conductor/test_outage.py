@@ -1,0 +1,71 @@
+"""The Conductor server goes away and comes back: the gateway answers 503 meanwhile, stays
+up, and serves again afterwards, instances and all (they live in Conductor's database).
+
+This module restarts the session's server, so it runs after the others in this directory
+(pytest runs modules in name order) and leaves the server running again.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections.abc import Callable
+
+import httpx
+import pytest
+
+from tests.integration.conductor.conftest import (
+    TERMINAL,
+    assert_problem,
+    order,
+    post,
+    start,
+    started,
+    state,
+    wait_status,
+    wf,
+)
+from tests.servers.conductor import ConductorServer
+
+pytestmark = pytest.mark.conductor
+
+#: the example YAML's requestTimeout is 10 s; a refused connection answers long before that
+OUTAGE_ANSWER_LIMIT = 30.0
+
+
+def test_server_outage_answers_503_and_recovers(
+    conductor_api: httpx.Client,
+    conductor_server: ConductorServer,
+    conductor_worker: subprocess.Popen[bytes],
+    new_id: Callable[[str], str],
+) -> None:
+    waiting = started(conductor_api, "order_approval", new_id("outage"), {"orderId": "o"})
+    wait_status(conductor_api, waiting, "RUNNING")
+
+    conductor_server.stop()
+    try:
+        began = time.monotonic()
+        for response in (
+            conductor_api.get(wf(f"/{waiting}")),
+            start(conductor_api, "order_processing", new_id("during"), order("during")),
+            post(conductor_api, waiting, "raiseEvent/approval", {"approved": True}),
+            conductor_api.get(wf(), params={"pageSize": 5}),
+        ):
+            body = assert_problem(response, 503, "backend-unavailable")
+            assert "unreachable" in body["detail"]
+            assert response.headers["retry-after"]
+        assert time.monotonic() - began < OUTAGE_ANSWER_LIMIT
+        components = conductor_api.get("/v1.0/metadata").json()["components"]
+        info = next(item for item in components if item["name"] == "conductor")
+        assert info["healthy"] is False
+        assert "unreachable" in info["detail"]
+        assert conductor_api.get("/v1.0/healthz").status_code == 204  # the gateway itself is fine
+    finally:
+        conductor_server.start()
+
+    # The same instance, found again through Conductor's database; the worker reconnects too.
+    assert state(conductor_api, waiting)["runtimeStatus"] == "RUNNING"
+    assert post(conductor_api, waiting, "raiseEvent/approval", {"approved": True}).status_code == 202
+    assert wait_status(conductor_api, waiting, *TERMINAL)["runtimeStatus"] == "COMPLETED"
+    after = started(conductor_api, "order_processing", new_id("after"), order("after"))
+    assert wait_status(conductor_api, after, *TERMINAL)["runtimeStatus"] == "COMPLETED"
