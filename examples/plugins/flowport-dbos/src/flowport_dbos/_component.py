@@ -159,7 +159,7 @@ class DbosComponent(WorkflowComponent):
                 ) from None
             # DBOS marks the functions it registered with the name it registered them under.
             name = getattr(target, "dbos_function_name", None)
-            if not callable(target) or not isinstance(name, str):
+            if not callable(target) or not isinstance(name, str) or not _registered_workflow(name):
                 raise self._config_error(f"{ref!r} is not a @DBOS.workflow() function", "workflows")
             workflows[name] = target
         return workflows
@@ -382,6 +382,16 @@ def _mapped(instance_id: str | None, database: str) -> Iterator[None]:
         raise BackendUnavailableError(
             f"the DBOS system database {database} failed: {exc.orig}", instance_id=instance_id
         ) from None
+
+
+def _registered_workflow(name: str) -> bool:
+    # Steps carry a DBOS name too, and DBOS 3 offers no public way to ask whether a name is a
+    # workflow: its registry is the only place that knows. Without it, trust the name.
+    try:
+        from dbos._dbos import _get_or_create_dbos_registry
+    except ImportError:
+        return True
+    return name in _get_or_create_dbos_registry().workflow_info_map
 
 
 def _seconds(value: str) -> float:
