@@ -481,10 +481,10 @@ class Stepper:
             return
         delay = max(0.0, due - time.time())
         inst.timers[task_id] = self.loop.call_later(
-            delay, self._fire, inst.instance_id, inst.execution_id, task_id
+            delay, self._fire, inst.instance_id, inst.execution_id, task_id, due
         )
 
-    def _fire(self, instance_id: str, execution_id: str, task_id: int) -> None:
+    def _fire(self, instance_id: str, execution_id: str, task_id: int, due: float) -> None:
         inst = self._known.get(instance_id)
         if inst is None or inst.execution_id != execution_id:
             return
@@ -497,7 +497,8 @@ class Stepper:
                 self._apply(inst, started, unit)
                 self._commit(inst, unit, None, status_changed=True)
             return
-        self._deliver(inst, Event(EventType.TIMER_FIRED, time.time(), task_id))
+        # The loop's clock may run a hair ahead of the wall clock: never show a timer firing early.
+        self._deliver(inst, Event(EventType.TIMER_FIRED, max(time.time(), due), task_id))
 
     def _cancel_timers(self, inst: _Instance) -> None:
         if inst.timers:

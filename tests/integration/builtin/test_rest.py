@@ -130,7 +130,7 @@ def test_errors(api: httpx.Client) -> None:
 
 
 def test_delayed_start(api: httpx.Client) -> None:
-    due = datetime.now(UTC) + timedelta(seconds=1)
+    due = datetime.now(UTC) + timedelta(seconds=3)
     iid = start(api, "nap", 0, startTime=due.isoformat())
     assert api.get(f"{BASE}/{iid}").json()["runtimeStatus"] == "PENDING"
     wait_for(api, iid, "COMPLETED")

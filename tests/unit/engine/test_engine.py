@@ -207,7 +207,7 @@ def test_duplicate_ids_unknown_instances_and_timeouts(client: wf.DaprWorkflowCli
 
 
 def test_delayed_start_stays_pending_until_due(client: wf.DaprWorkflowClient) -> None:
-    due = datetime.now(UTC) + timedelta(seconds=0.5)
+    due = datetime.now(UTC) + timedelta(seconds=3)
     iid = client.schedule_new_workflow(flows.chain, input="later", start_at=due)
     assert status(client, iid) == "PENDING"
     started = client.wait_for_workflow_start(iid, timeout_in_seconds=WAIT)
