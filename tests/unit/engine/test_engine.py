@@ -317,3 +317,27 @@ async def test_async_client_in_the_engines_loop(tmp_path) -> None:
         assert registry.workflows == {}
     finally:
         await engine.stop()
+
+
+def test_delayed_start_suspension_and_children_survive_a_restart(start_runtime: Start, tmp_path) -> None:
+    store = tmp_path / "restart2.db"
+    runtime, client = start_runtime(store=store)
+    later = client.schedule_new_workflow(
+        flows.chain, input="later", start_at=datetime.now(UTC) + timedelta(seconds=1)
+    )
+    paused = client.schedule_new_workflow(flows.waiter)
+    client.wait_for_workflow_start(paused, timeout_in_seconds=WAIT)
+    client.pause_workflow(paused)
+    client.raise_workflow_event(paused, "go", data="kept")
+    boss = client.schedule_new_workflow(flows.parent_of_waiters, instance_id="boss2")
+    poll(lambda: status(client, "boss2-w1") == "RUNNING")
+    runtime.shutdown()
+
+    _, client = start_runtime(store=store)
+    assert status(client, paused) == "SUSPENDED"
+    client.resume_workflow(paused)
+    assert json.loads(finished(client, paused).serialized_output or "") == "kept"
+    assert finished(client, later).runtime_status.name == "COMPLETED"
+    for child in ("boss2-w0", "boss2-w1"):
+        client.raise_workflow_event(child, "go")
+    assert finished(client, boss).runtime_status.name == "COMPLETED"
