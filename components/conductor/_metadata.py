@@ -65,12 +65,6 @@ class ConductorMetadata(pydantic.BaseModel):
     def _blank_is_absent(cls, value: str | None) -> str | None:
         return value.strip() or None if value is not None else None
 
-    @pydantic.model_validator(mode="after")
-    def _auth_pair(self) -> ConductorMetadata:
-        if (self.auth_key is None) != (self.auth_secret is None):
-            raise ValueError("authKey and authSecret go together: give both (Orkes) or neither (OSS)")
-        return self
-
 
 @dataclass(frozen=True, slots=True)
 class ConductorSettings:
@@ -104,6 +98,14 @@ def read_settings(spec: ComponentSpec) -> ConductorSettings:
     auth = None
     if metadata.auth_key is not None and metadata.auth_secret is not None:
         auth = (metadata.auth_key, metadata.auth_secret)
+    elif metadata.auth_key is not None or metadata.auth_secret is not None:
+        missing = "authSecret" if metadata.auth_secret is None else "authKey"
+        raise ComponentConfigError(
+            "authKey and authSecret go together: give both (Orkes) or neither (OSS)",
+            field=f"spec.metadata.{missing}",
+            file=spec.source,
+            component=spec.name,
+        )
     return ConductorSettings(
         api_url=metadata.server_url,
         request_timeout=metadata.request_timeout,
