@@ -1,0 +1,288 @@
+"""The built-in engine through the REST API: chain workflows per second, and the cost of a step.
+
+    python -m bench.rest_engine [--quick] [--async-activity]
+
+Serves this module's ``runtime`` with a real gateway (``flowport serve`` in a subprocess, so the
+client's load generator does not share its interpreter) on a fresh SQLite store at full
+durability (WAL, synchronous=FULL), then, over HTTP only:
+
+1. throughput: N five-step chains of a no-op activity, started through ``POST .../start``
+   (32 requests in flight); the clock stops when listing ``RUNNING``/``PENDING`` instances
+   answers none. Also the start requests' latency, and the step intervals under that load;
+2. per-step latency of one long chain alone: the time between consecutive
+   ``ActivityScheduled`` events of its history (``GET .../history``), i.e. run the activity,
+   record its result, resume the workflow, schedule the next;
+3. one five-step chain at a time: start-to-completion as the instance's own timestamps show it
+   (``lastUpdatedAt - createdAt``), and the round trip of start and get requests.
+
+Targets (issue 3, engine API): >= 300 workflows/s, per-step p50 <= 1.5 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+import builtin_engine as wf
+
+REPO = Path(__file__).resolve().parents[1]
+COMPONENT = "bench"
+BASE = f"/v1.0/workflows/{COMPONENT}"
+IN_FLIGHT = 32
+
+runtime = wf.WorkflowRuntime()
+
+
+@runtime.activity(name="rest_noop")
+def noop(ctx: wf.WorkflowActivityContext, value: Any) -> Any:
+    return value
+
+
+@runtime.activity(name="rest_anoop")
+async def anoop(ctx: wf.WorkflowActivityContext, value: Any) -> Any:
+    return value
+
+
+@runtime.workflow(name="rest_chain")
+def chain(ctx: wf.DaprWorkflowContext, spec: dict[str, Any]) -> Any:
+    activity = anoop if spec.get("async") else noop
+    value = 0
+    for _ in range(spec["steps"]):
+        value = yield ctx.call_activity(activity, input=value)
+    return value
+
+
+# --- the gateway -------------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextmanager
+def serving_gateway() -> Iterator[str]:
+    """``flowport serve`` in a subprocess hosting ``runtime`` on a fresh store; yields its URL."""
+    with tempfile.TemporaryDirectory(prefix="flowport-rest-bench-") as tmp:
+        resources = Path(tmp) / "resources"
+        resources.mkdir()
+        (resources / "bench.yaml").write_text(
+            textwrap.dedent(
+                f"""\
+                apiVersion: dapr.io/v1alpha1
+                kind: Component
+                metadata: {{name: {COMPONENT}}}
+                spec:
+                  type: workflow.builtin
+                  version: v1
+                  metadata:
+                  - {{name: runtimes, value: "bench.rest_engine:runtime"}}
+                  - {{name: store, value: "{Path(tmp) / "bench.db"}"}}
+                """
+            )
+        )
+        port = _free_port()
+        command = [
+            sys.executable,
+            "-c",
+            "import sys; from gateway.cli import main; sys.exit(main())",
+            "serve",
+            "--resources-path",
+            str(resources),
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ]
+        # From the repository root: the gateway imports ``bench.rest_engine`` from there.
+        process = subprocess.Popen(command, cwd=REPO)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    if httpx.get(f"{url}/v1.0/healthz", timeout=1).status_code == 204:
+                        break
+                except httpx.TransportError:
+                    pass
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("the gateway did not start")
+                time.sleep(0.05)
+            yield url
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+# --- figures -----------------------------------------------------------------------------------
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.3f} ms"
+
+
+def p50_p99(values: Sequence[float]) -> str:
+    return f"p50 {ms(percentile(values, 0.5))}, p99 {ms(percentile(values, 0.99))}"
+
+
+def _time(text: str) -> float:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+
+# --- the runs ----------------------------------------------------------------------------------
+
+
+async def start(client: httpx.AsyncClient, instance_id: str, spec: dict[str, Any]) -> float:
+    """Start one chain; returns the request's round trip in seconds."""
+    began = time.perf_counter()
+    response = await client.post(f"{BASE}/rest_chain/start", params={"instanceID": instance_id}, json=spec)
+    elapsed = time.perf_counter() - began
+    if response.status_code != 202:
+        raise RuntimeError(f"start {instance_id}: {response.status_code} {response.text}")
+    return elapsed
+
+
+async def start_all(client: httpx.AsyncClient, ids: Sequence[str], spec: dict[str, Any]) -> list[float]:
+    """Start every instance, at most ``IN_FLIGHT`` requests at a time."""
+    queue = iter(ids)
+    latencies: list[float] = []
+
+    async def worker() -> None:
+        for instance_id in queue:
+            latencies.append(await start(client, instance_id, spec))
+
+    await asyncio.gather(*(worker() for _ in range(IN_FLIGHT)))
+    return latencies
+
+
+async def wait_idle(client: httpx.AsyncClient, deadline_seconds: float = 600) -> None:
+    """Until no instance is RUNNING or PENDING (one cheap list request per poll)."""
+    deadline = time.monotonic() + deadline_seconds
+    while True:
+        page = (await client.get(BASE, params={"status": "RUNNING,PENDING", "pageSize": 1})).json()
+        if not page["instances"]:
+            return
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"instances still running: {page['instances'][0]['instanceID']}")
+        await asyncio.sleep(0.005)
+
+
+async def check_completed(client: httpx.AsyncClient, ids: Sequence[str]) -> None:
+    for instance_id in (ids[0], ids[-1]):
+        body = (await client.get(f"{BASE}/{instance_id}")).json()
+        if body["runtimeStatus"] != "COMPLETED":
+            raise RuntimeError(f"{instance_id} is {body['runtimeStatus']}: {body}")
+
+
+async def step_intervals(client: httpx.AsyncClient, instance_id: str) -> list[float]:
+    """Seconds between consecutive ActivityScheduled events: one full step each."""
+    events = (await client.get(f"{BASE}/{instance_id}/history")).json()["events"]
+    times = [_time(e["timestamp"]) for e in events if e["kind"] == "ActivityScheduled"]
+    return [b - a for a, b in itertools.pairwise(times)]
+
+
+async def throughput(client: httpx.AsyncClient, count: int, spec: dict[str, Any], prefix: str) -> None:
+    ids = [f"{prefix}-{i}" for i in range(count)]
+    began = time.perf_counter()
+    latencies = await start_all(client, ids, spec)
+    started = time.perf_counter() - began
+    await wait_idle(client)
+    elapsed = time.perf_counter() - began
+    await check_completed(client, ids)
+    intervals: list[float] = []
+    for i in range(0, count, max(1, count // 50)):
+        intervals += await step_intervals(client, ids[i])
+    print(
+        f"  throughput: {count} five-step chains in {elapsed:.2f} s = {count / elapsed:.0f} workflows/s "
+        f"({count * 5 / elapsed:.0f} steps/s); starts took {started:.2f} s "
+        f"({count / started:.0f} starts/s, {IN_FLIGHT} in flight), start request {p50_p99(latencies)}",
+        flush=True,
+    )
+    print(f"  step interval under that load: {p50_p99(intervals)}", flush=True)
+
+
+async def long_chain(client: httpx.AsyncClient, steps: int, spec: dict[str, Any], instance_id: str) -> None:
+    await start(client, instance_id, {**spec, "steps": steps})
+    await wait_idle(client)
+    await check_completed(client, [instance_id])
+    intervals = await step_intervals(client, instance_id)
+    print(f"  per-step latency, one {steps}-step chain alone: {p50_p99(intervals)}", flush=True)
+
+
+async def one_at_a_time(client: httpx.AsyncClient, runs: int, spec: dict[str, Any], prefix: str) -> None:
+    durations: list[float] = []
+    starts: list[float] = []
+    gets: list[float] = []
+    for i in range(runs):
+        instance_id = f"{prefix}-{i}"
+        starts.append(await start(client, instance_id, spec))
+        while True:
+            began = time.perf_counter()
+            body = (await client.get(f"{BASE}/{instance_id}")).json()
+            gets.append(time.perf_counter() - began)
+            if body["runtimeStatus"] == "COMPLETED":
+                break
+            await asyncio.sleep(0.001)
+        durations.append(_time(body["lastUpdatedAt"]) - _time(body["createdAt"]))
+    per_step = [d / 5 for d in durations]
+    print(
+        f"  one five-step chain at a time ({runs} runs): start to completion {p50_p99(durations)} "
+        f"= per step {p50_p99(per_step)}; start request {p50_p99(starts)}, get request {p50_p99(gets)}",
+        flush=True,
+    )
+
+
+async def main(quick: bool, async_activity: bool) -> None:
+    count = 300 if quick else 2000
+    steps = 300 if quick else 2000
+    runs = 30 if quick else 200
+    spec = {"steps": 5, "async": async_activity}
+    label = "async" if async_activity else "sync"
+    print(
+        f"REST API, built-in engine, SQLite WAL synchronous=FULL, {label} no-op activity"
+        f"{' (quick)' if quick else ''}:",
+        flush=True,
+    )
+    with serving_gateway() as url:
+        limits = httpx.Limits(max_connections=IN_FLIGHT, max_keepalive_connections=IN_FLIGHT)
+        async with httpx.AsyncClient(base_url=url, timeout=120, limits=limits) as client:
+            await throughput(client, 50, spec, "warm")  # imports, caches, connections
+            await throughput(client, count, spec, "tp")
+            await long_chain(client, steps, spec, "long")
+            await one_at_a_time(client, runs, spec, "single")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a smoke run that finishes in seconds")
+    parser.add_argument("--async-activity", action="store_true", help="use an async def no-op activity")
+    arguments = parser.parse_args()
+    asyncio.run(main(arguments.quick, arguments.async_activity))
