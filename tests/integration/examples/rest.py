@@ -42,11 +42,13 @@ def wait_until(
     """Poll the instance until ``condition`` holds for its state; fail after ``WAIT`` seconds."""
     deadline = time.monotonic() + WAIT
     while True:
-        body = get(api, instance_id)
-        if condition(body):
+        response = api.get(f"{BASE}/{instance_id}")
+        # 404 too is "not yet": a child workflow exists only once its parent's step is durable
+        body: dict[str, Any] = response.json()
+        if response.status_code == 200 and condition(body):
             return body
         if time.monotonic() > deadline:
-            raise AssertionError(f"{instance_id} never got {what}; last state: {json.dumps(body)}")
+            raise AssertionError(f"{instance_id} never got {what}; last answer: {json.dumps(body)}")
         time.sleep(0.02)
 
 
