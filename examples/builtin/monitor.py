@@ -9,8 +9,8 @@ Input (``JobStatus``)::
 
     {"url": "http://127.0.0.1:3500/v1.0/healthz", "interval_seconds": 60}
 
-Run on its own: ``python examples/builtin/monitor.py`` monitors a small local HTTP server,
-stops it half-way and shows the alert.
+Run on its own: ``python examples/builtin/monitor.py`` monitors a small local HTTP server
+that starts failing after four checks, and shows the alert.
 """
 
 from __future__ import annotations
@@ -79,9 +79,14 @@ def send_alert(ctx: wf.WorkflowActivityContext, message: str) -> None:
     print(f"[alert] {message}", flush=True)
 
 
-class _Ok(http.server.BaseHTTPRequestHandler):
+class _FailsAfterFourChecks(http.server.BaseHTTPRequestHandler):
+    """A service that answers its first four health checks, then fails (503) for good."""
+
+    answered = 0
+
     def do_GET(self) -> None:
-        self.send_response(204)
+        type(self).answered += 1
+        self.send_response(204 if type(self).answered <= 4 else 503)
         self.end_headers()
 
     def log_message(self, format: str, *args: object) -> None:
@@ -89,7 +94,7 @@ class _Ok(http.server.BaseHTTPRequestHandler):
 
 
 def main() -> None:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Ok)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _FailsAfterFourChecks)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_address[1]}/health"
     wfr.start()
@@ -97,9 +102,8 @@ def main() -> None:
     try:
         job = JobStatus(url, interval_seconds=0.3, max_checks=8)
         instance_id = client.schedule_new_workflow(monitor, input=job)
-        print(f"monitoring {url} as {instance_id}")
+        print(f"monitoring {url} (healthy for four checks, then failing) as {instance_id}")
         seen = None
-        stopped = False
         while True:
             state = client.get_workflow_state(instance_id)
             assert state is not None
@@ -107,17 +111,14 @@ def main() -> None:
             if state.serialized_custom_status not in (seen, None):
                 seen = state.serialized_custom_status
                 print(f"  {state.runtime_status.name:<10} {seen}", flush=True)
-            if not stopped and seen and '"checks": 4' in seen:
-                print("  stopping the server")
-                server.shutdown()
-                server.server_close()
-                stopped = True
             if state.runtime_status.name in ("COMPLETED", "FAILED", "TERMINATED"):
                 print(f"{instance_id}: {state.runtime_status.name} {state.serialized_output}")
                 break
             threading.Event().wait(0.05)
     finally:
         wfr.shutdown()
+        server.shutdown()
+        server.server_close()
 
 
 if __name__ == "__main__":
