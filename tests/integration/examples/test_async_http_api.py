@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime, timedelta
 
 import httpx
 
-from tests.integration.examples.rest import BASE, WAIT, custom_status, new_id
+from tests.integration.examples.rest import BASE, WAIT, custom_status, history, new_id, wait_for
 
 
 def test_poll_the_location_until_the_report_is_done(api: httpx.Client) -> None:
@@ -50,3 +51,18 @@ def test_a_generated_instance_id_is_in_the_location(api: httpx.Client) -> None:
     assert response.status_code == 202
     iid = response.json()["instanceID"]
     assert response.headers["Location"] == f"{BASE}/{iid}"
+
+
+def test_a_start_time_in_the_future_keeps_the_instance_pending(api: httpx.Client) -> None:
+    iid = new_id("report")
+    at = (datetime.now(UTC) + timedelta(seconds=2)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    response = api.post(
+        f"{BASE}/report/start",
+        params={"instanceID": iid, "startTime": at},
+        json={"title": "later", "pages": 1, "seconds_per_page": 0},
+    )
+    assert response.status_code == 202
+    assert api.get(f"{BASE}/{iid}").json()["runtimeStatus"] == "PENDING"
+    body = wait_for(api, iid)
+    assert body["runtimeStatus"] == "COMPLETED"
+    assert history(api, iid)[0]["timestamp"] >= at
