@@ -215,11 +215,12 @@ class DbosComponent(WorkflowComponent):
 
     async def get(self, request: GetRequest) -> InstanceState:
         def read() -> InstanceState:
-            status = self._existing(request.instance_id, payloads=request.fetch_payloads)
+            # DBOS loads a failure with the output: always load, then drop what was not asked for.
+            status = self._existing(request.instance_id, payloads=True)
             custom = None
             if request.fetch_payloads:
                 custom = DBOS.get_all_events(request.instance_id).get(mapping.CUSTOM_STATUS_EVENT)
-            return mapping.instance_state(status, custom)
+            return mapping.instance_state(status, custom, payloads=request.fetch_payloads)
 
         return await self._call(request.instance_id, read)
 

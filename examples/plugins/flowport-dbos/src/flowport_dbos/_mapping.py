@@ -109,7 +109,10 @@ def error_type(error: BaseException) -> str:
     return cls.__qualname__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__qualname__}"
 
 
-def instance_state(status: WorkflowStatus, custom_status: Any = None) -> InstanceState:
+def instance_state(
+    status: WorkflowStatus, custom_status: Any = None, *, payloads: bool = True
+) -> InstanceState:
+    """``payloads=False`` leaves out the input and output (failure details stay)."""
     runtime = runtime_status(status)
     properties: dict[str, str] = {"dbos.status": status.status}
     if status.app_version:
@@ -122,9 +125,9 @@ def instance_state(status: WorkflowStatus, custom_status: Any = None) -> Instanc
         runtime_status=runtime,
         created_at=instant(status.created_at),
         last_updated_at=instant(max(status.updated_at or 0, status.created_at or 0)),
-        serialized_input=serialized_input(status),
+        serialized_input=serialized_input(status) if payloads else None,
         # A completed workflow always shows an output, even one that returned None.
-        serialized_output=to_json(status.output) if runtime is RuntimeStatus.COMPLETED else None,
+        serialized_output=to_json(status.output) if payloads and runtime is RuntimeStatus.COMPLETED else None,
         serialized_custom_status=None if custom_status is None else to_json(custom_status),
         failure=failure(status),
         properties=properties,
