@@ -220,6 +220,7 @@ def test_delayed_start_stays_pending_until_due(client: wf.DaprWorkflowClient) ->
 def test_list_newest_first_with_filters_and_pages(client: wf.DaprWorkflowClient) -> None:
     ids = [client.schedule_new_workflow(flows.chain, input=str(i), instance_id=f"l{i}") for i in range(5)]
     waiting = client.schedule_new_workflow(flows.waiter, instance_id="l-wait")
+    client.wait_for_workflow_start(waiting, timeout_in_seconds=WAIT)  # PENDING until its first step
     for iid in ids:
         finished(client, iid)
     page = client.list_workflow_states(page_size=4)
