@@ -1,0 +1,69 @@
+"""The examples survive a gateway restart: state, waiting events and timers live in the store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+
+from gateway.testing import running_gateway
+from tests.integration.examples.conftest import EXAMPLE_YAML
+from tests.integration.examples.rest import (
+    custom_status,
+    get,
+    history,
+    new_id,
+    output,
+    raise_event,
+    start,
+    wait_for,
+    wait_for_custom_status,
+)
+
+
+@pytest.fixture
+def resources(tmp_path: Path) -> Path:
+    """The example component on a store of its own (the session's gateway holds the shared one)."""
+    document = yaml.safe_load(EXAMPLE_YAML.read_text())
+    document["spec"]["metadata"].append({"name": "store", "value": str(tmp_path / "restart.db")})
+    (tmp_path / "builtin.yaml").write_text(yaml.safe_dump(document))
+    return tmp_path
+
+
+def test_a_waiting_order_completes_after_a_restart(
+    resources: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    order = {"item_name": "cars", "quantity": 1, "total_cost": 6000}
+    with running_gateway([resources]) as url, httpx.Client(base_url=url, timeout=60) as api:
+        iid = start(api, "order_processing", order, instance_id=new_id("order"))
+        wait_for_custom_status(api, iid, "waiting for approval")
+
+    with running_gateway([resources]) as url, httpx.Client(base_url=url, timeout=60) as api:
+        body = get(api, iid)
+        assert body["runtimeStatus"] == "RUNNING"
+        assert custom_status(body) == "waiting for approval"
+        raise_event(api, iid, "approval", {"approver": "alice"})
+        body = wait_for(api, iid)
+        assert body["runtimeStatus"] == "COMPLETED"
+        assert output(body)["processed"] is True
+        completed = [e["name"] for e in history(api, iid) if e["kind"] == "ActivityCompleted"]
+        assert completed.count("request_approval") == 1
+
+    printed = capfd.readouterr().out
+    # the activities finished before the restart did not run again after it
+    assert printed.count(f"[notify] Received order {iid}") == 1
+    assert printed.count(f"[approval] order {iid}") == 1
+
+
+def test_a_durable_timer_fires_after_a_restart(resources: Path) -> None:
+    order = {"item": "server", "cost": 9000, "requester": "bob", "timeout_seconds": 1}
+    with running_gateway([resources]) as url, httpx.Client(base_url=url, timeout=60) as api:
+        iid = start(api, "purchase_approval", order, instance_id=new_id("po"))
+        wait_for_custom_status(api, iid, "waiting for approval")
+
+    with running_gateway([resources]) as url, httpx.Client(base_url=url, timeout=60) as api:
+        body = wait_for(api, iid)
+        assert body["runtimeStatus"] == "COMPLETED"
+        assert output(body) == "Cancelled: no approval within 1 seconds"
