@@ -64,7 +64,7 @@ T = TypeVar("T")
 
 # DBOS is a process-wide singleton: remember which component launched it.
 _owner_lock = threading.Lock()
-_owner: str | None = None
+_owner: DbosComponent | None = None
 
 
 class DbosComponent(WorkflowComponent):
@@ -101,11 +101,11 @@ class DbosComponent(WorkflowComponent):
         with _owner_lock:
             if _owner is not None:
                 raise self._config_error(
-                    f"DBOS runs once per process and component {_owner!r} already runs it; "
+                    f"DBOS runs once per process and component {_owner.name!r} already runs it; "
                     "serve each workflow.dbos component from its own gateway",
                     "type",
                 )
-            _owner = self.name
+            _owner = self
         try:
             self.workflows = self._load_workflows()
             database = sqlite_file(self.database_url)
@@ -177,7 +177,7 @@ class DbosComponent(WorkflowComponent):
     def _release(self) -> None:
         global _owner
         with _owner_lock:
-            if _owner == self.name:
+            if _owner is self:
                 _owner = None
 
     async def health(self) -> ComponentHealth:
