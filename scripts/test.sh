@@ -8,11 +8,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/setup.sh test
+# The worked example of an external plugin, installed as a user would (not editable); after
+# Flowport itself, which it depends on.
+.venv/bin/python -m pip install --quiet ./examples/plugins/flowport-dbos
 jar=$(scripts/fetch-conductor.sh)
 echo "test: conductor server jar: $jar"
 
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/mypy
+(cd examples/plugins/flowport-dbos && MYPYPATH=../../.. ../../../.venv/bin/mypy src example)
 
 .venv/bin/python -m pytest "$@"
