@@ -46,6 +46,7 @@ from contracts import (
     StartRequest,
     TerminateRequest,
     WorkflowComponent,
+    WorkflowError,
 )
 
 _TERMINAL = frozenset({"COMPLETED", "FAILED", "TIMED_OUT", "TERMINATED"})
@@ -93,7 +94,7 @@ class ConductorComponent(WorkflowComponent):
     async def health(self) -> ComponentHealth:
         try:
             await self._probe()
-        except BackendUnavailableError as exc:
+        except WorkflowError as exc:
             return ComponentHealth(healthy=False, detail=exc.message)
         return ComponentHealth(healthy=True)
 
@@ -273,9 +274,9 @@ class ConductorComponent(WorkflowComponent):
         return self._index
 
     async def _probe(self) -> None:
-        answer = await self._http.probe(self.settings.health_url)
-        if answer.status_code >= 500:
-            raise BackendUnavailableError(f"Conductor reports itself unhealthy ({answer.status_code})")
+        answer = await self._http.probe(self.settings.health_path)
+        if answer.status >= 500:
+            raise BackendUnavailableError(f"Conductor reports itself unhealthy ({answer.status})")
 
     async def _workflow(self, instance_id: str, *, include_tasks: bool) -> tuple[str, Mapping[str, Any]]:
         """The Conductor workflow ID and document behind ``instance_id``."""

@@ -76,9 +76,10 @@ class ConductorSettings:
     definitions: Path | None
 
     @property
-    def health_url(self) -> str:
+    def health_path(self) -> str:
         """Conductor serves ``/health`` beside ``/api``, not under it."""
-        root = self.api_url[: -len("/api")] if self.api_url.endswith("/api") else self.api_url
+        path = urlsplit(self.api_url).path.rstrip("/")
+        root = path[: -len("/api")] if path.endswith("/api") else path
         return f"{root}/health"
 
 

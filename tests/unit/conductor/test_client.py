@@ -1,20 +1,23 @@
-"""How the REST client turns transport failures and Conductor's error answers into contract
-errors, and how it authenticates with Orkes.
+"""The component's HTTP client and REST layer: framing, keep-alive, failures as contract errors,
+and Orkes authentication.
 
-The error bodies and the Orkes token endpoint come from ``FakeConductor``, a test double
-(an ``httpx.MockTransport``): the OSS server used by the integration tests has no token
-endpoint and cannot be made to answer every status on demand. Unreachable servers are real.
+Answers come from ``FakeConductor``, a test double: a real loopback HTTP server that plays
+back canned answers. The OSS server in the integration tests has no Orkes token endpoint and
+cannot be made to answer every status, drop a connection, or stall on demand.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 
-import httpx
 import pytest
 
 from components.conductor._client import ConductorClient, ConductorError, contract_error
+from components.conductor._http import HttpError, HttpPool
 from contracts import (
     BackendTimeoutError,
     BackendUnavailableError,
@@ -25,24 +28,97 @@ from contracts import (
 )
 
 
+@dataclass
+class Seen:
+    method: str
+    target: str
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    body: object = None
+    chunked: bool = False
+    close: bool = False  # answer with Connection: close and close
+    drop: bool = False  # close the connection without answering
+    stall: bool = False  # never answer
+
+
+@dataclass
 class FakeConductor:
-    """Answers like Conductor (test double): a queue of (status, body) and the requests seen."""
+    """A loopback HTTP/1.1 server (test double) answering from a queue of ``Reply``."""
 
-    def __init__(self, *answers: tuple[int, object]) -> None:
-        self.answers = list(answers)
-        self.requests: list[httpx.Request] = []
+    replies: list[Reply] = field(default_factory=list)
+    seen: list[Seen] = field(default_factory=list)
+    connections: int = 0
+    port: int = 0
 
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        status, body = self.answers.pop(0)
-        if isinstance(body, str):
-            return httpx.Response(status, text=body)
-        return httpx.Response(status, json=body)
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        try:
+            while True:
+                try:
+                    head = await reader.readuntil(b"\r\n\r\n")
+                except (asyncio.IncompleteReadError, ConnectionError):
+                    return
+                lines = head.decode("latin-1").split("\r\n")
+                method, target, _ = lines[0].split(" ")
+                headers = {
+                    k.lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:] if line)
+                }
+                body = await reader.readexactly(int(headers.get("content-length", "0")))
+                self.seen.append(Seen(method, target, headers, body))
+                reply = self.replies.pop(0)
+                if reply.drop:
+                    return
+                if reply.stall:
+                    await asyncio.sleep(3600)
+                writer.write(self.render(reply))
+                await writer.drain()
+                if reply.close:
+                    return
+        finally:
+            writer.close()
 
-    def client(self, auth: tuple[str, str] | None = None) -> ConductorClient:
-        return ConductorClient(
-            "http://conductor.test/api", timeout=5.0, auth=auth, transport=httpx.MockTransport(self)
-        )
+    @staticmethod
+    def render(reply: Reply) -> bytes:
+        if isinstance(reply.body, str):
+            payload, kind = reply.body.encode(), "text/plain"
+        else:
+            payload, kind = (
+                (b"" if reply.body is None else json.dumps(reply.body).encode()),
+                "application/json",
+            )
+        head = [f"HTTP/1.1 {reply.status} X", f"Content-Type: {kind}"]
+        if reply.close:
+            head.append("Connection: close")
+        if reply.chunked:
+            head.append("Transfer-Encoding: chunked")
+            middle = len(payload) // 2
+            parts = [payload[:middle], payload[middle:]]
+            framed = b"".join(f"{len(p):x}\r\n".encode() + p + b"\r\n" for p in parts if p) + b"0\r\n\r\n"
+            return ("\r\n".join(head) + "\r\n\r\n").encode() + framed
+        head.append(f"Content-Length: {len(payload)}")
+        return ("\r\n".join(head) + "\r\n\r\n").encode() + payload
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeConductor]:
+    conductor = FakeConductor()
+    server = await asyncio.start_server(conductor.handle, "127.0.0.1", 0)
+    conductor.port = server.sockets[0].getsockname()[1]
+    try:
+        yield conductor
+    finally:
+        server.close()
+
+
+def client_of(
+    fake: FakeConductor, *, timeout: float = 5.0, auth: tuple[str, str] | None = None
+) -> ConductorClient:
+    return ConductorClient(f"http://127.0.0.1:{fake.port}/api", timeout=timeout, auth=auth)
 
 
 def free_port() -> int:
@@ -52,35 +128,69 @@ def free_port() -> int:
         return port
 
 
-async def test_error_body_becomes_a_conductor_error_with_its_message() -> None:
-    fake = FakeConductor(
-        (404, {"status": 404, "message": "No such workflow found by id: x", "retryable": False})
-    )
-    client = fake.client()
+async def test_json_answers_both_framings_over_one_connection(fake: FakeConductor) -> None:
+    fake.replies = [Reply(body={"a": 1}), Reply(body={"b": [1, 2, 3]}, chunked=True), Reply(body="wf-id")]
+    client = client_of(fake)
+    assert await client.get_json("/workflow/x", {"includeTasks": "false"}) == {"a": 1}
+    assert await client.get_json("/workflow/search", {"query": "correlationId = 'a b'"}) == {"b": [1, 2, 3]}
+    assert await client.post_text("/workflow", {"name": "n"}) == "wf-id"
+    assert fake.connections == 1
+    assert [seen.target for seen in fake.seen] == [
+        "/api/workflow/x?includeTasks=false",
+        "/api/workflow/search?query=correlationId+%3D+%27a+b%27",
+        "/api/workflow",
+    ]
+    assert json.loads(fake.seen[2].body) == {"name": "n"}
+    assert fake.seen[2].headers["content-type"] == "application/json"
+    await client.aclose()
+
+
+async def test_connection_close_is_honoured(fake: FakeConductor) -> None:
+    fake.replies = [Reply(body={"n": 1}, close=True), Reply(body={"n": 2})]
+    client = client_of(fake)
+    assert await client.get_json("/a") == {"n": 1}
+    assert await client.get_json("/b") == {"n": 2}
+    assert fake.connections == 2
+    await client.aclose()
+
+
+async def test_a_dead_reused_connection_is_retried_for_get_not_post(fake: FakeConductor) -> None:
+    fake.replies = [Reply(body={"n": 1}), Reply(drop=True), Reply(body={"n": 2})]
+    client = client_of(fake)
+    assert await client.get_json("/a") == {"n": 1}
+    assert await client.get_json("/b") == {"n": 2}  # dropped on the reused one, sent again
+    assert fake.connections == 2
+    fake.replies = [Reply(drop=True)]
+    with pytest.raises(BackendUnavailableError, match="closed before Conductor answered"):
+        await client.post_text("/workflow", {})
+    await client.aclose()
+
+
+async def test_error_body_becomes_a_conductor_error_with_its_message(fake: FakeConductor) -> None:
+    fake.replies = [
+        Reply(404, {"status": 404, "message": "No such workflow found by id: x", "retryable": False})
+    ]
+    client = client_of(fake)
     with pytest.raises(ConductorError) as caught:
         await client.get_json("/workflow/x")
     assert (caught.value.status, caught.value.message) == (404, "No such workflow found by id: x")
     await client.aclose()
 
 
-async def test_validation_errors_are_part_of_the_message() -> None:
+async def test_validation_errors_and_plain_text_errors(fake: FakeConductor) -> None:
     body = {
         "status": 400,
         "message": "Validation failed",
         "validationErrors": [{"path": "name", "message": "empty"}],
     }
-    client = FakeConductor((400, body)).client()
+    fake.replies = [Reply(400, body), Reply(502, "Bad Gateway from the proxy")]
+    client = client_of(fake)
     with pytest.raises(ConductorError) as caught:
         await client.post_text("/workflow", {})
     assert caught.value.message == "Validation failed (name: empty)"
-    await client.aclose()
-
-
-async def test_a_plain_text_error() -> None:
-    client = FakeConductor((502, "Bad Gateway from the proxy")).client()
     with pytest.raises(ConductorError) as caught:
         await client.get_json("/workflow/x")
-    assert caught.value.message == "Bad Gateway from the proxy"
+    assert (caught.value.status, caught.value.message) == (502, "Bad Gateway from the proxy")
     await client.aclose()
 
 
@@ -113,38 +223,63 @@ async def test_unreachable_server_is_unavailable() -> None:
     await client.aclose()
 
 
-async def test_no_answer_in_time_is_a_timeout() -> None:
-    # A listening socket that never accepts: the connection queues, the answer never comes.
-    with socket.socket() as server:
-        server.bind(("127.0.0.1", 0))
-        server.listen(8)
-        client = ConductorClient(f"http://127.0.0.1:{server.getsockname()[1]}/api", timeout=0.3)
-        with pytest.raises(BackendTimeoutError, match="did not answer"):
-            await client.get_json("/workflow/x")
-        await client.aclose()
+async def test_no_answer_in_time_is_a_timeout(fake: FakeConductor) -> None:
+    fake.replies = [Reply(stall=True)]
+    client = client_of(fake, timeout=0.3)
+    with pytest.raises(BackendTimeoutError, match=r"did not answer GET within 0\.3s"):
+        await client.get_json("/workflow/x")
+    await client.aclose()
 
 
-async def test_orkes_token_is_fetched_sent_and_renewed() -> None:
-    fake = FakeConductor(
-        (200, {"token": "first"}),
-        (200, {"ok": 1}),
-        (401, {"status": 401, "message": "expired"}),
-        (200, {"token": "second"}),
-        (200, {"ok": 2}),
-    )
-    client = fake.client(auth=("key", "secret"))
+async def test_health_probe_is_on_the_origin(fake: FakeConductor) -> None:
+    fake.replies = [Reply(body={"healthy": True})]
+    client = client_of(fake)
+    assert (await client.probe("/health")).status == 200
+    assert fake.seen[0].target == "/health"
+    await client.aclose()
+
+
+async def test_orkes_token_is_fetched_sent_and_renewed(fake: FakeConductor) -> None:
+    fake.replies = [
+        Reply(body={"token": "first"}),
+        Reply(body={"ok": 1}),
+        Reply(401, {"status": 401, "message": "expired"}),
+        Reply(body={"token": "second"}),
+        Reply(body={"ok": 2}),
+    ]
+    client = client_of(fake, auth=("key", "secret"))
     assert await client.get_json("/workflow/a") == {"ok": 1}
     assert await client.get_json("/workflow/b") == {"ok": 2}
-    token_request = fake.requests[0]
-    assert token_request.url.path == "/api/token"
-    assert json.loads(token_request.content) == {"keyId": "key", "keySecret": "secret"}
-    sent = [request.headers.get("x-authorization") for request in fake.requests]
+    assert fake.seen[0].target == "/api/token"
+    assert json.loads(fake.seen[0].body) == {"keyId": "key", "keySecret": "secret"}
+    sent = [seen.headers.get("x-authorization") for seen in fake.seen]
     assert sent == [None, "first", "first", None, "second"]
     await client.aclose()
 
 
-async def test_refused_credentials() -> None:
-    client = FakeConductor((401, {"status": 401, "message": "bad key"})).client(auth=("key", "wrong"))
+async def test_refused_credentials(fake: FakeConductor) -> None:
+    fake.replies = [Reply(401, {"status": 401, "message": "bad key"})]
+    client = client_of(fake, auth=("key", "wrong"))
     with pytest.raises(WorkflowError, match=r"refused authKey/authSecret.*bad key"):
         await client.get_json("/workflow/a")
     await client.aclose()
+
+
+async def test_a_broken_answer_is_an_error(fake: FakeConductor) -> None:
+    pool = HttpPool(f"http://127.0.0.1:{fake.port}", timeout=5.0)
+    fake.replies = [Reply(body={"n": 1})]
+    assert (await pool.request("GET", "/x", headers={})).status == 200
+
+    async def garbage(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort")
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(garbage, "127.0.0.1", 0)
+    broken = HttpPool(f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}", timeout=5.0)
+    with pytest.raises(HttpError, match="closed in the middle of an answer"):
+        await broken.request("GET", "/x", headers={})
+    server.close()
+    await pool.aclose()
+    await broken.aclose()

@@ -26,7 +26,7 @@ def component(base_dir: Path | None = None, **metadata: str) -> ConductorCompone
 def test_defaults() -> None:
     settings = component(serverUrl="http://localhost:8080/api/").settings
     assert settings.api_url == "http://localhost:8080/api"
-    assert settings.health_url == "http://localhost:8080/health"
+    assert settings.health_path == "/health"
     assert settings.request_timeout == 10.0
     assert settings.auth is None
     assert settings.definitions is None
