@@ -74,6 +74,7 @@ from contracts import (
     PurgeResult,
     RaiseEventRequest,
     ResumeRequest,
+    RuntimeStatus,
     StartRequest,
     TerminateRequest,
     WorkflowComponent,
@@ -147,28 +148,42 @@ class TemporalComponent(WorkflowComponent):
         )
 
     async def get(self, request: GetRequest) -> InstanceState:
-        described = await self._describe(request.instance_id, "get")
-        info = described.workflow_execution_info
-        run = WorkflowExecution(workflow_id=request.instance_id, run_id=info.execution.run_id)
-        first, last = await asyncio.gather(
-            self._first_event(run) if request.fetch_payloads else _none(),
-            self._last_event(run),
+        # Three reads in one round trip: the describe RPC (status, times, memo) and the first
+        # and last history events (input; output or failure and the last-updated time).
+        current = WorkflowExecution(workflow_id=request.instance_id)
+        described, first, last = await asyncio.gather(
+            self._describe(request.instance_id, "get"),
+            self._first_event(current) if request.fetch_payloads else _none(),
+            self._last_event(current),
+            return_exceptions=True,
         )
+        if isinstance(described, BaseException):
+            raise described
+        info = described.workflow_execution_info
+        run_id = info.execution.run_id
+        if isinstance(first, BaseException) or (first is not None and _run_of(first) not in ("", run_id)):
+            # the instance continued as new between the reads: read this run's input again
+            first = await self._first_event(WorkflowExecution(workflow_id=request.instance_id, run_id=run_id))
+        if isinstance(last, BaseException):
+            last = await self._last_event(WorkflowExecution(workflow_id=request.instance_id, run_id=run_id))
         now = datetime.now(UTC)
         created = timestamp(info.start_time) or now
+        status = runtime_status(info.status, timestamp(info.execution_time), now)
         state_properties = execution_properties(info)
         state_properties.update(_stuck_warning(described, last, now))
         custom = info.memo.fields.get(CUSTOM_STATUS_MEMO) if request.fetch_payloads else None
         return InstanceState(
             instance_id=request.instance_id,
             workflow_name=info.type.name,
-            runtime_status=runtime_status(info.status, timestamp(info.execution_time), now),
+            runtime_status=status,
             created_at=created,
             last_updated_at=timestamp(info.close_time)
             or (timestamp(last.event_time) if last is not None else None)
             or created,
             serialized_input=_input(first),
-            serialized_output=_output(last) if request.fetch_payloads else None,
+            serialized_output=(
+                _output(last) if request.fetch_payloads and status is RuntimeStatus.COMPLETED else None
+            ),
             serialized_custom_status=payload_json(custom) if custom is not None else None,
             failure=_failure(info.status, last),
             properties=state_properties,
@@ -461,6 +476,11 @@ def _start_delay(start_at: datetime | None) -> timedelta | None:
         start_at = start_at.replace(tzinfo=UTC)
     delay = start_at - datetime.now(UTC)
     return delay if delay > timedelta(0) else None
+
+
+def _run_of(first: TemporalEvent) -> str:
+    """The run a WorkflowExecutionStarted event belongs to."""
+    return first.workflow_execution_started_event_attributes.original_execution_run_id
 
 
 def _input(first: TemporalEvent | None) -> str | None:
