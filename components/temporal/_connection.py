@@ -20,14 +20,15 @@ from temporalio.service import RPCError, WorkflowService
 
 from components.temporal._errors import is_connect_failure, translate
 from components.temporal._metadata import ConnectionSettings
-from contracts import BackendTimeoutError, ComponentConfigError, ComponentHealth, WorkflowError
+from contracts import BackendUnavailableError, ComponentConfigError, ComponentHealth, WorkflowError
 
 _log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-# Headroom over the RPC deadline for the outer guard below, which only has to catch a call
-# that the core client itself fails to bound (a connection attempt that hangs).
-_GUARD_SLACK = timedelta(seconds=1)
+# Headroom over the RPC deadline for the outer guard below. The core client bounds an RPC on
+# an open connection by its deadline, but not a lazy connection attempt to a server that
+# accepts TCP and never answers; the guard bounds that, and such a server is unreachable.
+_GUARD_SLACK = timedelta(milliseconds=500)
 _PROBE_LIMIT = timedelta(seconds=2)
 
 
@@ -85,12 +86,12 @@ class Connection:
         """Run one RPC (given the service and its deadline) and translate its failure."""
         client = await self.open()
         timeout = self.settings.rpc_timeout
-        guard = (timeout + self.settings.connect_timeout + _GUARD_SLACK).total_seconds()
+        guard = (timeout + _GUARD_SLACK).total_seconds()
         try:
             return await asyncio.wait_for(rpc(client.workflow_service, timeout), guard)
         except TimeoutError:
-            raise BackendTimeoutError(
-                f"Temporal at {self.target} did not answer {operation} within {guard:.1f} s",
+            raise BackendUnavailableError(
+                f"Temporal at {self.target} is unreachable: no answer to {operation} within {guard:g} s",
                 instance_id=instance_id,
             ) from None
         except (RPCError, RuntimeError) as exc:
@@ -107,8 +108,13 @@ class Connection:
             serving = await asyncio.wait_for(
                 client.service_client.check_health(timeout=limit), (limit + _GUARD_SLACK).total_seconds()
             )
-        except (RPCError, RuntimeError, TimeoutError, ComponentConfigError) as exc:
-            return ComponentHealth(healthy=False, detail=f"Temporal at {self.target}: {exc or 'timed out'}")
+        except TimeoutError:
+            return ComponentHealth(
+                healthy=False,
+                detail=f"Temporal at {self.target} did not answer within {limit.total_seconds():g} s",
+            )
+        except (RPCError, RuntimeError, ComponentConfigError) as exc:
+            return ComponentHealth(healthy=False, detail=f"Temporal at {self.target}: {exc}")
         if not serving:
             return ComponentHealth(healthy=False, detail=f"Temporal at {self.target} is not serving")
         return ComponentHealth(healthy=True, detail=f"Temporal at {self.target}, namespace {self.namespace}")

@@ -5,6 +5,7 @@ Each test runs its own dev server, so stopping it never disturbs the session's s
 
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -97,3 +98,19 @@ def test_gateway_starts_while_server_is_down(tmp_path: Path) -> None:
         assert nowhere.address in body["message"]
         problem(start(api, "chain", "some-instance"), 503)
         assert component_health(api)["healthy"] is False
+
+
+def test_silent_server_is_503_within_the_timeout(tmp_path: Path) -> None:
+    # Fault double, named as such: a TCP listener that never speaks gRPC stands for a server
+    # that accepts connections and hangs, which no healthy dev server can be made to do.
+    with socket.socket() as silent_listener:
+        silent_listener.bind(("127.0.0.1", 0))
+        silent_listener.listen(16)
+        silent = TemporalServer(tmp_path / "silent", port=silent_listener.getsockname()[1])
+        timeouts = {"connectTimeout": "1s", "rpcTimeout": "2s"}
+        resources = write_components(tmp_path / "components", component_yaml(silent, **timeouts))
+        with running_gateway([resources]) as base_url, httpx.Client(base_url=base_url, timeout=60.0) as api:
+            body = problem(get(api, "anything"), 503)
+            assert "unreachable" in body["message"]
+            assert api.get("/v1.0/healthz").status_code == 204
+            assert component_health(api)["healthy"] is False
