@@ -121,7 +121,19 @@ class Progress:
         return total
 
 
-WORKFLOWS = [Chain, Approval, Fail, Countdown, Progress]
+@workflow.defn(name="parent")
+class Parent:
+    """Runs ``chain`` (or another type, given as ``{"child": ...}``) as a child workflow."""
+
+    @workflow.run
+    async def run(self, spec: Any = None) -> Any:
+        child = spec.get("child", "chain") if isinstance(spec, dict) else "chain"
+        return await workflow.execute_child_workflow(
+            child, "child", id=f"{workflow.info().workflow_id}-child"
+        )
+
+
+WORKFLOWS = [Chain, Approval, Fail, Countdown, Progress, Parent]
 ACTIVITIES = [step, reject]
 
 

@@ -128,3 +128,32 @@ def test_purge_only_closed_and_it_disappears(temporal_api: httpx.Client, new_id)
     assert start(temporal_api, "chain", instance).status_code == 202
     wait_status(temporal_api, instance, "COMPLETED")
     problem(post(temporal_api, "/no-such-instance/purge"), 404)
+
+
+def test_terminate_and_purge_reach_child_workflows(temporal_api: httpx.Client, new_id) -> None:
+    waiting = new_id("parent-wait")
+    assert start(temporal_api, "parent", waiting, {"child": "approval"}).status_code == 202
+    child = f"{waiting}-child"
+    wait_status(temporal_api, child, "RUNNING")
+    assert post(temporal_api, f"/{waiting}/terminate").status_code == 202
+    wait_status(temporal_api, waiting, "TERMINATED")
+    wait_status(temporal_api, child, "TERMINATED")  # Temporal's default parent-close policy
+
+    parent = new_id("parent")
+    assert start(temporal_api, "parent", parent).status_code == 202
+    state = wait_status(temporal_api, parent, "COMPLETED")
+    assert json.loads(state["properties"]["dapr.workflow.output"])[0] == {"step": "child-0"}
+    events = temporal_api.get(wf(f"/{parent}/history")).json()["events"]
+    kinds = [(e["kind"], e["name"]) for e in events if e["kind"].startswith("ChildWorkflow")]
+    assert kinds == [("ChildWorkflowScheduled", "chain"), ("ChildWorkflowCompleted", "chain")]
+
+    answer = post(temporal_api, f"/{parent}/purge")
+    assert answer.status_code == 202, answer.text
+    assert answer.json()["purgedInstances"] == 2
+    deadline = time.monotonic() + WAIT_TIMEOUT * 2
+    while (
+        get(temporal_api, parent).status_code != 404
+        or get(temporal_api, f"{parent}-child").status_code != 404
+    ):
+        assert time.monotonic() < deadline, "the purged parent or child never disappeared"
+        time.sleep(0.5)
