@@ -34,9 +34,10 @@ from temporalio.api.workflowservice.v1 import (
     TerminateWorkflowExecutionRequest,
     UnpauseWorkflowExecutionRequest,
 )
-from temporalio.service import RPCError, RPCStatusCode, WorkflowService
+from temporalio.service import RPCError, WorkflowService
 
 from components.temporal._connection import Connection
+from components.temporal._errors import is_instance_not_found
 from components.temporal._history import normalise_history
 from components.temporal._mapping import (
     CUSTOM_STATUS_MEMO,
@@ -134,7 +135,7 @@ class TemporalComponent(WorkflowComponent):
             input=json_payloads(request.serialized_input),
             identity=conn.identity,
             request_id=str(uuid.uuid4()),
-            # An instance ID names one instance until it is purged, as in Dapr.
+            # An ID names one instance until it is purged: a closed one is never silently replaced.
             workflow_id_reuse_policy=WorkflowIdReusePolicy.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
         )
         timeout = request.options.get("executionTimeout")
@@ -439,7 +440,7 @@ def _keep_not_found(
         try:
             return await rpc(svc, deadline)
         except RPCError as exc:
-            if exc.status == RPCStatusCode.NOT_FOUND:
+            if is_instance_not_found(exc):
                 raise _NotFound(exc.message) from exc
             raise
 

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import TypeVar
 
+from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
 from temporalio.client import Client
 from temporalio.service import RPCError, WorkflowService
 
@@ -117,6 +118,20 @@ class Connection:
             return ComponentHealth(healthy=False, detail=f"Temporal at {self.target}: {exc}")
         if not serving:
             return ComponentHealth(healthy=False, detail=f"Temporal at {self.target} is not serving")
+        try:
+            await asyncio.wait_for(
+                client.workflow_service.describe_namespace(
+                    DescribeNamespaceRequest(namespace=self.namespace), timeout=limit
+                ),
+                (limit + _GUARD_SLACK).total_seconds(),
+            )
+        except TimeoutError:
+            return ComponentHealth(
+                healthy=False,
+                detail=f"Temporal at {self.target} did not answer within {limit.total_seconds():g} s",
+            )
+        except (RPCError, RuntimeError) as exc:
+            return ComponentHealth(healthy=False, detail=str(self.error(exc, "health", None)))
         return ComponentHealth(healthy=True, detail=f"Temporal at {self.target}, namespace {self.namespace}")
 
     async def probe(self) -> None:
@@ -128,7 +143,7 @@ class Connection:
         health = await self.health(_PROBE_LIMIT)
         if not health.healthy:
             _log.warning(
-                "component %r: %s; requests answer 503 until it is reachable", self._component, health.detail
+                "component %r: %s; its requests answer 503 meanwhile", self._component, health.detail
             )
 
     def close(self) -> None:

@@ -37,8 +37,19 @@ _UNAVAILABLE = frozenset(
 )
 
 
-def is_not_found(exc: BaseException) -> bool:
-    return isinstance(exc, RPCError) and exc.status == RPCStatusCode.NOT_FOUND
+def is_instance_not_found(exc: BaseException) -> bool:
+    """NOT_FOUND about the workflow, not about the component's namespace."""
+    return (
+        isinstance(exc, RPCError) and exc.status == RPCStatusCode.NOT_FOUND and not is_namespace_missing(exc)
+    )
+
+
+def is_namespace_missing(exc: BaseException) -> bool:
+    # Temporal answers NOT_FOUND "Namespace x is not found." for any call in a missing namespace.
+    if not isinstance(exc, RPCError) or exc.status != RPCStatusCode.NOT_FOUND:
+        return False
+    message = exc.message.lower()
+    return message.startswith("namespace") and "not found" in message
 
 
 def is_connect_failure(exc: BaseException) -> bool:
@@ -58,6 +69,11 @@ def translate(exc: BaseException, *, operation: str, instance_id: str | None, ta
     if not isinstance(exc, RPCError):
         raise exc
     status, message = exc.status, exc.message
+    if is_namespace_missing(exc):
+        return BackendUnavailableError(
+            f"{where} has no such namespace ({message}): check the component's namespace metadata",
+            instance_id=instance_id,
+        )
     if status == RPCStatusCode.NOT_FOUND:
         return InstanceNotFoundError(
             f"no workflow instance {instance_id!r}: {message}", instance_id=instance_id

@@ -1,0 +1,80 @@
+"""Temporal's gRPC failures translated to the contract's errors: built errors, no server."""
+
+from __future__ import annotations
+
+import pytest
+from temporalio.service import RPCError, RPCStatusCode
+
+from components.temporal._errors import is_instance_not_found, translate
+from contracts import (
+    BackendTimeoutError,
+    BackendUnavailableError,
+    InstanceExistsError,
+    InstanceNotFoundError,
+    InvalidRequestError,
+    InvalidStateError,
+    NotSupportedError,
+    WorkflowError,
+)
+
+
+def rpc(status: RPCStatusCode, message: str = "msg") -> RPCError:
+    return RPCError(message, status, b"")
+
+
+def convert(exc: BaseException, operation: str = "get") -> WorkflowError:
+    return translate(exc, operation=operation, instance_id="i-1", target="temporal:7233")
+
+
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [
+        (RPCStatusCode.NOT_FOUND, InstanceNotFoundError),
+        (RPCStatusCode.ALREADY_EXISTS, InstanceExistsError),
+        (RPCStatusCode.INVALID_ARGUMENT, InvalidRequestError),
+        (RPCStatusCode.FAILED_PRECONDITION, InvalidStateError),
+        (RPCStatusCode.UNIMPLEMENTED, NotSupportedError),
+        (RPCStatusCode.DEADLINE_EXCEEDED, BackendTimeoutError),
+        (RPCStatusCode.UNAVAILABLE, BackendUnavailableError),
+        (RPCStatusCode.RESOURCE_EXHAUSTED, BackendUnavailableError),
+        (RPCStatusCode.INTERNAL, BackendUnavailableError),
+        (RPCStatusCode.PERMISSION_DENIED, BackendUnavailableError),
+        (RPCStatusCode.UNAUTHENTICATED, BackendUnavailableError),
+    ],
+)
+def test_status_codes(status: RPCStatusCode, expected: type[WorkflowError]) -> None:
+    error = convert(rpc(status))
+    assert type(error) is expected
+    assert error.instance_id == "i-1"
+
+
+def test_pause_disabled_names_the_server_setting() -> None:
+    error = convert(rpc(RPCStatusCode.UNIMPLEMENTED, "workflow pause is not enabled for namespace"), "pause")
+    assert isinstance(error, NotSupportedError)
+    assert "frontend.WorkflowPauseEnabled=true" in error.message
+
+
+def test_credentials_refused_says_what_to_check() -> None:
+    error = convert(rpc(RPCStatusCode.UNAUTHENTICATED, "bad key"))
+    assert "apiKey" in error.message
+    assert "temporal:7233" in error.message
+
+
+def test_missing_namespace_is_not_a_missing_instance() -> None:
+    missing = rpc(RPCStatusCode.NOT_FOUND, "Namespace orders is not found.")
+    assert not is_instance_not_found(missing)
+    error = convert(missing)
+    assert isinstance(error, BackendUnavailableError)
+    assert "namespace" in error.message
+    assert is_instance_not_found(rpc(RPCStatusCode.NOT_FOUND, "workflow not found for ID: x"))
+
+
+def test_never_connected_client_is_unavailable() -> None:
+    error = convert(RuntimeError("Failed client connect: Server connection error: tcp connect error"))
+    assert isinstance(error, BackendUnavailableError)
+    assert "unreachable" in error.message
+
+
+def test_other_exceptions_are_not_swallowed() -> None:
+    with pytest.raises(RuntimeError, match="a bug"):
+        convert(RuntimeError("a bug"))
