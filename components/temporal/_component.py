@@ -394,9 +394,7 @@ class TemporalComponent(WorkflowComponent):
                 _keep_not_found(lambda svc, t: svc.describe_workflow_execution(describe, timeout=t)),
             )
         except _NotFound:
-            raise InstanceNotFoundError(
-                f"no workflow instance {instance_id!r}", instance_id=instance_id
-            ) from None
+            raise _unknown(instance_id) from None
 
     async def _first_event(self, run: WorkflowExecution) -> TemporalEvent | None:
         conn = self._connection
