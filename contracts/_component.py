@@ -160,7 +160,7 @@ def parse_metadata(model: type[ModelT], spec: ComponentSpec) -> ModelT:
         return model.model_validate(values)
     except pydantic.ValidationError as exc:
         first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "metadata"
-        raise ComponentConfigError(
-            first["msg"], field=f"spec.metadata.{where}", file=spec.source, component=spec.name
-        ) from None
+        where = ".".join(str(part) for part in first["loc"])
+        # A model-level validator has no location: point at the metadata as a whole.
+        field = f"spec.metadata.{where}" if where else "spec.metadata"
+        raise ComponentConfigError(first["msg"], field=field, file=spec.source, component=spec.name) from None
