@@ -128,7 +128,7 @@ def measure(server_url: str, gateway_url: str, calls: int, warmup: int) -> dict[
     ):
 
         def search(instance_id: str) -> None:
-            query = {"query": f"correlationId = '{instance_id}'", "size": 20, "sort": "startTime:ASC"}
+            query = {"query": f'correlationId="{instance_id}"', "size": 20, "sort": "startTime:ASC"}
             assert conductor.get("/workflow/search", params=query).status_code == 200
 
         workflow_ids: dict[str, str] = {}

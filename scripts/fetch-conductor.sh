@@ -9,7 +9,9 @@
 # this writing; 3.21.15 to 3.21.22 were never published there). 3.32.x needs Java 21 or
 # newer, 3.21.x runs on Java 17. So the newest one the present JDKs can run is chosen:
 # 3.32.3 when a Java >= 21 is found (FLOWPORT_JAVA, then `java` on PATH, then /usr/lib/jvm),
-# otherwise 3.21.14. FLOWPORT_CONDUCTOR_VERSION and FLOWPORT_JAVA override the choice;
+# otherwise 3.21.14 (with a warning: measured here, its SQLite persistence answers
+# SQLITE_BUSY under concurrent writes, which 3.32.3 does not). FLOWPORT_CONDUCTOR_VERSION
+# and FLOWPORT_JAVA override the choice;
 # FLOWPORT_CACHE (default ~/.cache/flowport) moves the cache.
 set -euo pipefail
 
@@ -52,6 +54,9 @@ elif (( JAVA_MAJOR >= 21 )); then
     VERSION=$NEW_VERSION
 else
     VERSION=$OLD_VERSION
+    echo "fetch-conductor: no Java 21+ found, using conductor-server $OLD_VERSION on Java $JAVA_MAJOR;" \
+         "its SQLite store answers SQLITE_BUSY under concurrent writes, so tests may be flaky:" \
+         "install a JDK 21 or newer for $NEW_VERSION" >&2
 fi
 
 if [[ ${1:-} == "--java" ]]; then

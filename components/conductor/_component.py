@@ -238,9 +238,9 @@ class ConductorComponent(WorkflowComponent):
                 return InstancePage(instances=[])
             clauses.append(f"status IN ({','.join(wanted)})")
         if request.workflow_name is not None:
-            if "'" in request.workflow_name or "\\" in request.workflow_name:
+            if '"' in request.workflow_name or "\\" in request.workflow_name:
                 raise InvalidRequestError(f"workflow name {request.workflow_name!r} cannot be searched for")
-            clauses.append(f"workflowType = '{request.workflow_name}'")
+            clauses.append(f'workflowType="{request.workflow_name}"')
         offset = _offset(request.continuation_token)
         params: dict[str, Any] = {"start": offset, "size": request.page_size, "sort": "startTime:DESC"}
         if clauses:

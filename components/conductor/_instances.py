@@ -50,7 +50,7 @@ class InstanceIndex:
             return []
         page = await self._client.get_json(
             "/workflow/search",
-            {"query": f"correlationId = '{instance_id}'", "size": _SEARCH_SIZE, "sort": "startTime:ASC"},
+            {"query": f'correlationId="{instance_id}"', "size": _SEARCH_SIZE, "sort": "startTime:ASC"},
         )
         hits = page.get("results") if isinstance(page, dict) else None
         if not isinstance(hits, list):

@@ -112,7 +112,7 @@ def test_racing_starts_of_one_id_leave_one_instance(
         with ThreadPoolExecutor(max_workers=len(clients)) as pool:
             codes = sorted(pool.map(try_start, clients))
         assert codes == [202] + [409] * (len(clients) - 1), codes
-        hits = conductor_rest.get("/workflow/search", params={"query": f"correlationId = '{instance_id}'"})
+        hits = conductor_rest.get("/workflow/search", params={"query": f'correlationId="{instance_id}"'})
         assert hits.json()["totalHits"] == 1, hits.json()
         owner = hits.json()["results"][0]["workflowId"]
         for client in (conductor_api, second_gateway):

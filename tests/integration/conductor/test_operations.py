@@ -78,7 +78,7 @@ def test_duplicate_start_is_409_and_creates_nothing(
     # Another workflow name does not make the ID free either.
     other = start(conductor_api, "order_processing", instance_id, order(instance_id))
     assert_problem(other, 409, "instance-exists")
-    hits = conductor_rest.get("/workflow/search", params={"query": f"correlationId = '{instance_id}'"}).json()
+    hits = conductor_rest.get("/workflow/search", params={"query": f'correlationId="{instance_id}"'}).json()
     assert hits["totalHits"] == 1
     assert post(conductor_api, instance_id, "terminate").status_code == 202
 
@@ -251,7 +251,8 @@ def test_list_filters_and_pages(conductor_api: httpx.Client, new_id: NewId) -> N
     ids = [
         started(conductor_api, "order_approval", new_id(f"list{n}"), {"orderId": str(n)}) for n in range(3)
     ]
-    assert post(conductor_api, ids[0], "pause").status_code == 202
+    paused = post(conductor_api, ids[0], "pause")
+    assert paused.status_code == 202, paused.text
 
     seen: dict[str, dict[str, object]] = {}
     token: str | None = None
