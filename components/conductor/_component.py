@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
@@ -11,7 +12,7 @@ from urllib.parse import quote
 
 from components.conductor._client import ConductorClient, ConductorError, contract_error
 from components.conductor._definitions import load_definitions
-from components.conductor._instances import InstanceIndex
+from components.conductor._instances import WITHDRAWN, InstanceIndex
 from components.conductor._mapping import (
     CONDUCTOR_STATUSES,
     event_output,
@@ -51,6 +52,8 @@ from contracts import (
 
 _TERMINAL = frozenset({"COMPLETED", "FAILED", "TIMED_OUT", "TERMINATED"})
 _DEFAULT_TERMINATE_REASON = "terminated through Flowport"
+#: tries to claim an instance ID while other starts of the same ID keep colliding with it
+_CLAIM_ATTEMPTS = 8
 
 
 class ConductorComponent(WorkflowComponent):
@@ -122,20 +125,30 @@ class ConductorComponent(WorkflowComponent):
             body["version"] = int(version)
         instance_id = request.instance_id
         async with self._ids.exclusive(instance_id):
-            await self._refuse_taken(instance_id)
-            try:
-                workflow_id = (await self._http.post_text("/workflow", body)).strip()
-            except ConductorError as exc:
-                # Conductor answers 404 for an unknown workflow name or version.
-                raise contract_error(exc, instance_id=instance_id, not_found=InvalidRequestError) from None
-            owners = await self._ids.claimants(instance_id)
-            if owners and str(owners[0].get("workflowId")) != workflow_id:
+            # See _instances for why this claims the ID safely against other gateways.
+            for attempt in range(_CLAIM_ATTEMPTS):
+                await self._refuse_taken(instance_id)
+                try:
+                    workflow_id = (await self._http.post_text("/workflow", body)).strip()
+                except ConductorError as exc:
+                    # Conductor answers 404 for an unknown workflow name or version.
+                    raise contract_error(
+                        exc, instance_id=instance_id, not_found=InvalidRequestError
+                    ) from None
+                rivals = [
+                    hit
+                    for hit in await self._ids.claimants(instance_id)
+                    if hit.get("workflowId") != workflow_id
+                ]
+                if not rivals:
+                    self._ids.remember(instance_id, workflow_id)
+                    return
                 await self._withdraw(workflow_id)
-                raise InstanceExistsError(
-                    f"instance {instance_id!r} was started concurrently by another caller",
-                    instance_id=instance_id,
-                )
-            self._ids.remember(instance_id, workflow_id)
+                await asyncio.sleep(random.uniform(0.01, 0.1) * (attempt + 1))
+        raise BackendUnavailableError(
+            f"could not claim instance ID {instance_id!r}: concurrent starts collided {_CLAIM_ATTEMPTS}x",
+            instance_id=instance_id,
+        )
 
     async def get(self, request: GetRequest) -> InstanceState:
         _, workflow = await self._workflow(request.instance_id, include_tasks=False)
@@ -322,10 +335,14 @@ class ConductorComponent(WorkflowComponent):
             )
 
     async def _withdraw(self, workflow_id: str) -> None:
-        """Undo a start that lost a race for its instance ID (it may have ended already)."""
+        """Undo a start that met a rival for its instance ID (it may have ended already).
+
+        Terminated with the ``WITHDRAWN`` reason first, so that other starts ignore it even
+        if removing it fails or shows late.
+        """
         path = f"/workflow/{_segment(workflow_id)}"
         with contextlib.suppress(ConductorError):
-            await self._http.delete(path, {"reason": "duplicate instance ID"})
+            await self._http.delete(path, {"reason": WITHDRAWN})
         with contextlib.suppress(ConductorError):
             await self._http.delete(f"{path}/remove", {"archiveWorkflow": "false"})
 

@@ -7,12 +7,17 @@ every gateway process talking to the same server, with nothing else to deploy or
 A process-local cache saves the search on later calls; an entry that Conductor no longer
 knows (another gateway purged it) is dropped and looked up again.
 
-Uniqueness: a start first searches for the ID (so a retried start answers 409 without
-creating anything). Two gateways starting the same ID at the same moment can both pass that
-check, so after starting, the component searches again: of all workflows holding the ID, the
-earliest (by start time, then workflow ID) is the instance, and a later one removes itself
-and answers 409. Conductor indexes a workflow before answering its start, so the two racers
-always agree on the winner.
+Uniqueness, against other gateway processes: a start first searches for the ID, so a
+retried start answers 409 without creating anything. Two starts of one ID at the same moment
+can both pass that check, so each then starts its workflow and searches again: a start that
+sees no other live workflow with the ID has won; one that sees another withdraws its own
+(terminates it with the ``WITHDRAWN`` reason, then removes it), waits a random moment and
+tries again from the first search, where it finds the winner and answers 409. Two starts
+cannot both win: Conductor indexes a workflow before it answers the start call (measured:
+indexing is synchronous), so whichever of two live workflows searched later sees the other.
+If both lose, both withdraw, and the random wait lets one of them win the next round.
+Comparing start times instead would not be safe: Conductor takes a workflow's start time
+before it stores it, so a workflow can be indexed after one that started later.
 
 An ID with no correlated workflow is tried as a Conductor workflow ID, so workflows started
 outside the gateway can be read and managed too.
@@ -32,6 +37,8 @@ from components.conductor._client import ConductorClient
 #: IDs that can go into a search query verbatim (the gateway admits only [A-Za-z0-9_-] on start)
 _SEARCHABLE = re.compile(r"^[A-Za-z0-9_.:-]{1,200}$")
 _CACHE_SIZE = 100_000
+#: the terminate reason of a workflow withdrawn by a start that lost its instance ID
+WITHDRAWN = "flowport: withdrawn, another start claimed this instance ID at the same time"
 _SEARCH_SIZE = 20
 
 
@@ -45,7 +52,7 @@ class InstanceIndex:
         self._locks: dict[str, tuple[asyncio.Lock, list[int]]] = {}
 
     async def claimants(self, instance_id: str) -> list[Mapping[str, Any]]:
-        """Every workflow whose correlation ID is ``instance_id``, the instance's owner first."""
+        """The live workflows whose correlation ID is ``instance_id``, earliest first."""
         if not _SEARCHABLE.match(instance_id):
             return []
         page = await self._client.get_json(
@@ -56,7 +63,9 @@ class InstanceIndex:
         if not isinstance(hits, list):
             return []
         found: list[Mapping[str, Any]] = [
-            hit for hit in hits if isinstance(hit, dict) and hit.get("correlationId") == instance_id
+            hit
+            for hit in hits
+            if isinstance(hit, dict) and hit.get("correlationId") == instance_id and not _withdrawn(hit)
         ]
         found.sort(key=lambda hit: (str(hit.get("startTime", "")), str(hit.get("workflowId", ""))))
         return found
@@ -98,3 +107,7 @@ class InstanceIndex:
             users[0] -= 1
             if users[0] == 0:
                 del self._locks[instance_id]
+
+
+def _withdrawn(hit: Mapping[str, Any]) -> bool:
+    return hit.get("status") == "TERMINATED" and hit.get("reasonForIncompletion") == WITHDRAWN

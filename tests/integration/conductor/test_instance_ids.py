@@ -102,9 +102,9 @@ def test_racing_starts_of_one_id_leave_one_instance(
     conductor_rest: httpx.Client,
     new_id: NewId,
 ) -> None:
-    for attempt in range(3):
+    for attempt in range(6):
         instance_id = new_id(f"race{attempt}")
-        clients = [conductor_api, second_gateway] * 3
+        clients = [conductor_api, second_gateway] * 4
 
         def try_start(client: httpx.Client, instance_id: str = instance_id) -> int:
             return start(client, "order_approval", instance_id, {"orderId": "race"}).status_code

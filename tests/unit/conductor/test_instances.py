@@ -1,4 +1,5 @@
-"""The instance-ID index: owner choice among correlated workflows, the cache, per-ID locking.
+"""The instance-ID index: live workflows holding an ID (withdrawn ones ignored), the cache,
+per-ID locking.
 
 ``FakeSearch`` is a test double for the one client call the index makes (the search), so
 that the order Conductor returns hits in can be chosen.
@@ -10,7 +11,7 @@ import asyncio
 from typing import Any, cast
 
 from components.conductor._client import ConductorClient
-from components.conductor._instances import InstanceIndex
+from components.conductor._instances import WITHDRAWN, InstanceIndex
 
 
 class FakeSearch:
@@ -36,6 +37,13 @@ async def test_the_earliest_exact_match_owns_the_id() -> None:
         {"workflowId": "z", "correlationId": "order-10", "startTime": "2026-01-01T00:00:00.000Z"},
         {"workflowId": "c", "correlationId": "order-1", "startTime": "2026-01-01T00:00:00.500Z"},
         {"workflowId": "a", "correlationId": "order-1", "startTime": "2026-01-01T00:00:01.000Z"},
+        {
+            "workflowId": "w",
+            "correlationId": "order-1",
+            "startTime": "2026-01-01T00:00:00.000Z",
+            "status": "TERMINATED",
+            "reasonForIncompletion": WITHDRAWN,
+        },
     )
     index = index_of(search)
     assert [hit["workflowId"] for hit in await index.claimants("order-1")] == ["c", "a", "b"]
