@@ -7,6 +7,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from stevedore import ExtensionManager
+
+from contracts import ENTRY_POINT_GROUP
 
 FAKE_ENTRY_POINTS = {
     "workflow.fake": "tests.unit.gateway.fakes:FakeMemoryComponent",
@@ -31,5 +34,8 @@ def fake_plugins(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     lines = "\n".join(f"{name} = {target}" for name, target in FAKE_ENTRY_POINTS.items())
     (dist_info / "entry_points.txt").write_text(f"[flowport.components]\n{lines}\n")
     sys.path.append(str(site))
+    # stevedore keeps the entry points it read per process: forget them on both sides.
+    ExtensionManager.ENTRY_POINT_CACHE.pop(ENTRY_POINT_GROUP, None)
     yield site
     sys.path.remove(str(site))
+    ExtensionManager.ENTRY_POINT_CACHE.pop(ENTRY_POINT_GROUP, None)
