@@ -42,6 +42,7 @@ from temporalio.api.workflowservice.v1 import (
 from temporalio.client import Client
 from temporalio.common import WorkflowIDReusePolicy
 
+from bench._http import Connection
 from components.temporal import TemporalComponent
 from contracts import ComponentSpec, GetRequest, StartRequest
 from tests.servers.temporal import component_yaml, free_port, running_temporal
@@ -120,18 +121,16 @@ async def measure(
     names = ("start gw", "start sdk", "start comp", "get gw", "get sdk", "get comp", "describe", "healthz")
     samples: dict[str, list[float]] = {name: [] for name in names}
     run = uuid.uuid4().hex[:6]
-    async with httpx.AsyncClient(base_url=base_url, timeout=60.0) as http:
+    http = await Connection.open(base_url)
+    try:
         for index in range(warmup + calls):
             keep = index >= warmup
             gw_id, sdk_id, comp_id = f"gw-{run}-{index}", f"sdk-{run}-{index}", f"comp-{run}-{index}"
 
             async def start_gw(instance: str = gw_id) -> None:
-                answer = await http.post(
-                    f"/v1.0/workflows/temporal/{WORKFLOW}/start",
-                    params={"instanceID": instance},
-                    json={"n": 1},
-                )
-                assert answer.status_code == 202, answer.text
+                target = f"/v1.0/workflows/temporal/{WORKFLOW}/start?instanceID={instance}"
+                status, body = await http.request("POST", target, {"n": 1})
+                assert status == 202, body
 
             async def start_sdk(instance: str = sdk_id) -> None:
                 await client.start_workflow(
@@ -143,8 +142,7 @@ async def measure(
                 )
 
             async def get_gw(instance: str = sdk_id) -> None:
-                answer = await http.get(f"/v1.0/workflows/temporal/{instance}")
-                assert answer.status_code == 200, answer.text
+                await http.get(f"/v1.0/workflows/temporal/{instance}")
 
             async def start_comp(instance: str = comp_id) -> None:
                 await component.start(StartRequest(WORKFLOW, instance, '{"n": 1}'))
@@ -153,7 +151,8 @@ async def measure(
                 await component.get(GetRequest(instance))
 
             async def healthz() -> None:
-                assert (await http.get("/v1.0/healthz")).status_code == 204
+                status, _ = await http.request("GET", "/v1.0/healthz")
+                assert status == 204
 
             async def describe(instance: str = gw_id) -> None:
                 await client.get_workflow_handle(instance).describe()
@@ -177,6 +176,8 @@ async def measure(
                 elapsed = await timed(call)
                 if keep:
                     samples[name].append(elapsed)
+    finally:
+        http.close()
     return samples
 
 

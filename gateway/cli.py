@@ -43,8 +43,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         _list_components(registry)
         return 0
     token = args.api_token or next((os.environ[v] for v in TOKEN_VARIABLES if os.environ.get(v)), None)
+    app = create_app(registry, api_token=token, request_timeout=args.request_timeout, manage_components=False)
+    config = uvicorn.Config(app, host=args.host, port=args.port, log_level=args.log_level, lifespan="on")
     try:
-        asyncio.run(_serve(registry, args.host, args.port, token, args.request_timeout, args.log_level))
+        # uvicorn's loop factory: uvloop where it is installed, as `uvicorn` itself would run.
+        with asyncio.Runner(loop_factory=config.get_loop_factory()) as runner:
+            runner.run(_serve(registry, config))
     except ResourcesError as exc:
         _report(exc.errors)
         return 1
@@ -53,22 +57,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-async def _serve(
-    registry: ComponentRegistry,
-    host: str,
-    port: int,
-    token: str | None,
-    request_timeout: float,
-    log_level: str,
-) -> None:
+async def _serve(registry: ComponentRegistry, config: uvicorn.Config) -> None:
     # Components are initialised here, not in the ASGI lifespan, so that a failure is
     # reported as one clear message instead of a server traceback.
     await registry.start()
     try:
-        app = create_app(registry, api_token=token, request_timeout=request_timeout, manage_components=False)
         names = ", ".join(slot.name for slot in registry.slots) or "none"
         log.info("flowport %s serving components: %s", version(), names)
-        config = uvicorn.Config(app, host=host, port=port, log_level=log_level, lifespan="on")
         await uvicorn.Server(config).serve()
     finally:
         await registry.close()
