@@ -11,6 +11,7 @@ from contracts._component import (
     WorkflowComponent,
     parse_metadata,
 )
+from contracts._duration import parse_duration
 from contracts._errors import (
     BackendTimeoutError,
     BackendUnavailableError,
@@ -79,5 +80,6 @@ __all__ = [
     "TerminateRequest",
     "WorkflowComponent",
     "WorkflowError",
+    "parse_duration",
     "parse_metadata",
 ]

@@ -21,14 +21,12 @@ from typing import Any
 import pydantic
 import yaml
 
-from contracts import ComponentConfigError, ComponentSpec
+from contracts import ComponentConfigError, ComponentSpec, parse_duration
 from gateway.secrets import SECRET_STORE_TYPES, SecretStore, open_secret_store
 
 log = logging.getLogger(__name__)
 
 DEFAULT_INIT_TIMEOUT = 5.0
-_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
-_DURATION_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
 _NAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$")
 
 
@@ -284,12 +282,9 @@ def _duration(item: _Document, text: str | None) -> float:
     """Parse a Go duration (``5s``, ``1m30s``, ``500ms``) as Dapr's ``initTimeout`` is written."""
     if text is None:
         return DEFAULT_INIT_TIMEOUT
-    parts = _DURATION_PART.findall(text)
-    if not parts or "".join(number + unit for number, unit in parts) != text.strip():
+    try:
+        return parse_duration(text).total_seconds()
+    except ValueError as exc:
         raise ComponentConfigError(
-            f"{text!r} is not a duration such as '5s', '500ms' or '1m30s'",
-            field="spec.initTimeout",
-            file=str(item.file),
-            component=item.doc.metadata.name,
-        )
-    return sum(float(number) * _DURATION_UNITS[unit] for number, unit in parts)
+            str(exc), field="spec.initTimeout", file=str(item.file), component=item.doc.metadata.name
+        ) from None

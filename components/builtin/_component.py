@@ -48,11 +48,11 @@ from contracts import (
     TerminateRequest,
     WorkflowComponent,
     WorkflowError,
+    parse_duration,
     parse_metadata,
 )
 
 _REFERENCE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*$")
 
 _TO_CONTRACT = {
     wf.WorkflowStatus.PENDING: RuntimeStatus.PENDING,
@@ -92,11 +92,7 @@ class BuiltinMetadata(pydantic.BaseModel):
         """Accept Dapr-style durations: ``50ms``, ``0.5s``, ``1m``, or seconds as a number."""
         if not isinstance(value, str):
             return value
-        match = _DURATION.match(value)
-        if match is None:
-            raise ValueError(f"{value!r} is not a duration such as 50ms or 1s")
-        amount = float(match.group(1))
-        return amount * {"ms": 0.001, "s": 1.0, "m": 60.0, None: 1.0}[match.group(2)]
+        return parse_duration(value).total_seconds()
 
 
 def _split(value: str) -> list[str]:

@@ -8,29 +8,18 @@ directory of them, relative to the component YAML.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pydantic
 
-from contracts import ComponentConfigError, ComponentSpec, parse_metadata
-
-_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
-_UNIT_SECONDS = {"ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+from contracts import ComponentConfigError, ComponentSpec, parse_duration, parse_metadata
 
 
 def parse_seconds(text: str) -> float:
-    """A Go-style duration (``500ms``, ``10s``, ``1m30s``) or a bare number of seconds."""
-    value = text.strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        parts = _DURATION_PART.findall(value)
-        if not parts or "".join(number + unit for number, unit in parts) != value:
-            raise ValueError(f"{text!r} is not a duration such as '10s', '500ms' or '1m30s'") from None
-        seconds = sum(float(number) * _UNIT_SECONDS[unit] for number, unit in parts)
+    """A Go-style duration (``500ms``, ``10s``, ``1m30s``) or a bare number of seconds, above zero."""
+    seconds = parse_duration(text).total_seconds()
     if seconds <= 0:
         raise ValueError(f"{text!r} must be longer than zero")
     return seconds

@@ -54,7 +54,7 @@ from components.temporal._mapping import (
     timestamp,
     visibility_query,
 )
-from components.temporal._metadata import connection_settings, parse_duration
+from components.temporal._metadata import connection_settings
 from components.temporal._payloads import json_payloads, payload_json, payloads_json
 from contracts import (
     ALL_CAPABILITIES,
@@ -79,6 +79,7 @@ from contracts import (
     StartRequest,
     TerminateRequest,
     WorkflowComponent,
+    parse_duration,
 )
 
 #: Shown with every purge: Temporal deletes asynchronously (see docs/temporal.md).

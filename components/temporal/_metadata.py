@@ -6,7 +6,6 @@ may be given inline as PEM text or as a path to a PEM file, relative to the comp
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -14,28 +13,7 @@ from pathlib import Path
 import pydantic
 from temporalio.service import TLSConfig
 
-from contracts import ComponentConfigError, ComponentSpec, parse_metadata
-
-_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
-_UNIT_SECONDS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
-
-
-def parse_duration(text: str) -> timedelta:
-    """Read a Go-style duration (``500ms``, ``5s``, ``1m30s``), as Dapr metadata writes them.
-
-    A bare number is seconds. Raises ``ValueError`` on anything else, or on a negative value.
-    """
-    value = text.strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        parts = _DURATION_PART.findall(value)
-        if not parts or "".join(number + unit for number, unit in parts) != value:
-            raise ValueError(f"{text!r} is not a duration such as '5s', '500ms' or '1m30s'") from None
-        seconds = sum(float(number) * _UNIT_SECONDS[unit] for number, unit in parts)
-    if seconds < 0:
-        raise ValueError(f"{text!r} is negative")
-    return timedelta(seconds=seconds)
+from contracts import ComponentConfigError, ComponentSpec, parse_duration, parse_metadata
 
 
 class TemporalMetadata(pydantic.BaseModel):
