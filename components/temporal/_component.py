@@ -166,7 +166,15 @@ class TemporalComponent(WorkflowComponent):
         if isinstance(first, BaseException) or (first is not None and _run_of(first) not in ("", run_id)):
             # the instance continued as new between the reads: read this run's input again
             first = await self._first_event(WorkflowExecution(workflow_id=request.instance_id, run_id=run_id))
-        if isinstance(last, BaseException):
+        # The reads race the workflow: a run that closed after the history read but before the
+        # describe would show COMPLETED without its output. Read the closing event again then.
+        stale = (
+            last is not None
+            and not isinstance(last, BaseException)
+            and info.HasField("close_time")
+            and last.event_id < info.history_length
+        )
+        if isinstance(last, BaseException) or stale:
             last = await self._last_event(WorkflowExecution(workflow_id=request.instance_id, run_id=run_id))
         now = datetime.now(UTC)
         created = timestamp(info.start_time) or now
