@@ -39,7 +39,8 @@ from pathlib import Path
 
 import httpx
 
-from tests.servers.conductor import free_port, running_conductor
+from gateway.testing import free_port
+from tests.servers.conductor import component_yaml, running_conductor
 
 WORKFLOW = "flowport_bench_noop"
 DEFINITION = {
@@ -57,21 +58,6 @@ DEFINITION = {
     ],
     "outputParameters": {"n": "${workflow.input.n}"},
 }
-COMPONENT_YAML = """\
-apiVersion: dapr.io/v1alpha1
-kind: Component
-metadata:
-  name: conductor
-spec:
-  type: workflow.conductor
-  version: v1
-  initTimeout: 60s
-  metadata:
-  - name: serverUrl
-    value: {server_url}
-  - name: definitions
-    value: bench-definitions.json
-"""
 
 
 def summary(samples: list[float]) -> str:
@@ -204,7 +190,7 @@ def main() -> None:
             resources = scratch / "components"
             resources.mkdir()
             (resources / "bench-definitions.json").write_text(json.dumps(DEFINITION))
-            (resources / "conductor.yaml").write_text(COMPONENT_YAML.format(server_url=server_url))
+            (resources / "conductor.yaml").write_text(component_yaml(server_url, "bench-definitions.json"))
             with gateway_process(resources, scratch) as gateway_url:
                 samples = measure(server_url, gateway_url, calls, warmup)
 

@@ -39,6 +39,7 @@ import httpx
 
 import builtin_engine as wf
 from bench._http import Connection
+from gateway.testing import free_port
 
 REPO = Path(__file__).resolve().parents[1]
 COMPONENT = "bench"
@@ -70,15 +71,6 @@ def chain(ctx: wf.DaprWorkflowContext, spec: dict[str, Any]) -> Any:
 # --- the gateway -------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @contextmanager
 def serving_gateway() -> Iterator[str]:
     """``flowport serve`` in a subprocess hosting ``runtime`` on a fresh store; yields its URL."""
@@ -100,7 +92,7 @@ def serving_gateway() -> Iterator[str]:
                 """
             )
         )
-        port = _free_port()
+        port = free_port()
         command = [
             sys.executable,
             "-c",

@@ -45,7 +45,8 @@ from temporalio.common import WorkflowIDReusePolicy
 from bench._http import Connection
 from components.temporal import TemporalComponent
 from contracts import ComponentSpec, GetRequest, StartRequest
-from tests.servers.temporal import component_yaml, free_port, running_temporal
+from gateway.testing import free_port
+from tests.servers.temporal import component_yaml, running_temporal
 
 TASK_QUEUE = "bench-no-worker"
 WORKFLOW = "bench"

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import subprocess
-import textwrap
 
 import pytest
 
 from contracts.conformance import ComponentConformance, Facts, WorkflowFact
-from tests.servers.conductor import EXAMPLES, ConductorServer
+from tests.servers.conductor import EXAMPLES, ConductorServer, component_yaml
 
 
 class TestConductorConformance(ComponentConformance):
@@ -22,23 +21,7 @@ class TestConductorConformance(ComponentConformance):
     ) -> Facts:
         resources = tmp_path_factory.mktemp("conductor-conformance")
         (resources / "conductor.yaml").write_text(
-            textwrap.dedent(
-                f"""
-                apiVersion: dapr.io/v1alpha1
-                kind: Component
-                metadata:
-                  name: conductor
-                spec:
-                  type: workflow.conductor
-                  version: v1
-                  initTimeout: 60s
-                  metadata:
-                  - name: serverUrl
-                    value: {conductor_server.api_url}
-                  - name: definitions
-                    value: {EXAMPLES / "definitions"}
-                """
-            )
+            component_yaml(conductor_server.api_url, EXAMPLES / "definitions")
         )
         order = {"orderId": "o-1", "items": [{"sku": "pen", "price": 2.5, "quantity": 2}], "creditLimit": 100}
         return Facts(

