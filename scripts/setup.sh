@@ -13,7 +13,8 @@ fi
 if [[ ! -x .venv/bin/python ]]; then
     "$PYTHON" -m venv .venv
 fi
-.venv/bin/python -m pip install --quiet --upgrade pip
+# pip itself at a known version, like the test tools (see the test extra in pyproject.toml).
+.venv/bin/python -m pip install --quiet pip==26.3
 if [[ ${1:-} == "test" ]]; then
     .venv/bin/python -m pip install --quiet -e '.[test]'
 else

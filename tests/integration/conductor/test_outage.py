@@ -16,6 +16,7 @@ import pytest
 
 from tests.integration.conductor.conftest import (
     TERMINAL,
+    WAIT_TIMEOUT,
     assert_problem,
     order,
     post,
@@ -25,12 +26,17 @@ from tests.integration.conductor.conftest import (
     wait_status,
     wf,
 )
-from tests.servers.conductor import ConductorServer
-
-pytestmark = pytest.mark.conductor
+from tests.servers.conductor import BOOT_TIMEOUT, STOP_TIMEOUT, ConductorServer
 
 #: the example YAML's requestTimeout is 10 s; a refused connection answers long before that
 OUTAGE_ANSWER_LIMIT = 30.0
+
+# The test restarts Conductor (a boot takes 20 to 90 s on a loaded machine), then waits for
+# three steps: its time limit is the sum of those deadlines, not the suite's per-test one.
+pytestmark = [
+    pytest.mark.conductor,
+    pytest.mark.timeout(2 * STOP_TIMEOUT + BOOT_TIMEOUT + OUTAGE_ANSWER_LIMIT + 3 * WAIT_TIMEOUT),
+]
 
 
 def test_server_outage_answers_503_and_recovers(
