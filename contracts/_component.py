@@ -15,6 +15,7 @@ from contracts._types import (
     ALL_CAPABILITIES,
     Capability,
     ComponentHealth,
+    DefinitionRequest,
     GetRequest,
     HistoryEvent,
     HistoryRequest,
@@ -27,6 +28,7 @@ from contracts._types import (
     ResumeRequest,
     StartRequest,
     TerminateRequest,
+    WorkflowDefinition,
 )
 
 
@@ -127,6 +129,17 @@ class WorkflowComponent(abc.ABC):
     async def history(self, request: HistoryRequest) -> Sequence[HistoryEvent]:
         """The instance's events, oldest first."""
         raise self._unsupported(Capability.HISTORY)
+
+    def definitions(self) -> Sequence[WorkflowDefinition]:
+        """The declarative workflow definitions this component serves (``flowport components`` lists them)."""
+        return ()
+
+    async def definition(self, request: DefinitionRequest) -> WorkflowDefinition:
+        """One declarative definition and its graph; ``DefinitionNotFoundError`` for an unknown name.
+
+        Optional: components without declarative definitions keep this body (answered 501).
+        """
+        raise NotSupportedError(f"component {self.name!r} ({self.spec.type}) serves no workflow definitions")
 
     def _unsupported(self, capability: Capability) -> NotSupportedError:
         return NotSupportedError(

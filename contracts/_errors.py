@@ -4,9 +4,11 @@ One root, two branches::
 
     FlowportError
     ├── ComponentConfigError          a component's YAML or metadata is wrong (start-up time)
+    │   └── ComponentConfigErrors     several such mistakes, found at once
     └── WorkflowError                 an operation on an instance failed (request time)
         ├── InvalidRequestError       400  the request itself is wrong
         ├── InstanceNotFoundError     404  no instance with that ID
+        ├── DefinitionNotFoundError   404  no workflow definition with that name
         ├── InstanceExistsError       409  start with an ID that is already in use
         ├── InvalidStateError         409  the instance is in the wrong state for the operation
         ├── NotSupportedError         501  the component does not offer this operation
@@ -20,6 +22,8 @@ Any other exception escaping a component is a bug in that component and is answe
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 
 class FlowportError(Exception):
@@ -57,6 +61,10 @@ class ComponentConfigError(FlowportError):
             component=self.component or component,
         )
 
+    def each(self) -> list[ComponentConfigError]:
+        """The single mistakes this error stands for (itself, or each of a group)."""
+        return [self]
+
     def __str__(self) -> str:
         where = [
             part
@@ -68,6 +76,23 @@ class ComponentConfigError(FlowportError):
             if part
         ]
         return f"{': '.join(where)}: {self.reason}" if where else self.reason
+
+
+class ComponentConfigErrors(ComponentConfigError):
+    """Several mistakes found in one pass (every problem of a directory of definitions)."""
+
+    def __init__(self, errors: Sequence[ComponentConfigError]) -> None:
+        super().__init__("\n".join(str(error) for error in errors))
+        self.errors = list(errors)
+
+    def located(self, *, file: str | None = None, component: str | None = None) -> ComponentConfigError:
+        return ComponentConfigErrors([error.located(file=file, component=component) for error in self.errors])
+
+    def each(self) -> list[ComponentConfigError]:
+        return [single for error in self.errors for single in error.each()]
+
+    def __str__(self) -> str:
+        return "\n".join(str(error) for error in self.errors)
 
 
 class WorkflowError(FlowportError):
@@ -85,6 +110,10 @@ class InvalidRequestError(WorkflowError):
 
 class InstanceNotFoundError(WorkflowError):
     """No instance with the given ID exists (or it was purged)."""
+
+
+class DefinitionNotFoundError(WorkflowError):
+    """No declarative workflow definition with the given name."""
 
 
 class InstanceExistsError(WorkflowError):

@@ -202,3 +202,46 @@ class ComponentHealth:
 
     healthy: bool
     detail: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DefinitionRequest:
+    """Read the declarative definition behind ``workflow_name``."""
+
+    workflow_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class DefinitionNode:
+    """A state or task of a definition's graph; ``parent`` is the node that contains it."""
+
+    id: str
+    label: str
+    kind: str
+    parent: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DefinitionEdge:
+    """A transition of a definition's graph; ``label`` says which (next, choice 0, catch...)."""
+
+    source: str
+    target: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class WorkflowDefinition:
+    """A declarative workflow definition (an ASL state machine, a Serverless Workflow...).
+
+    ``serialized_document`` is the definition as JSON text; ``nodes`` and ``edges`` its graph,
+    for drawing; ``digest`` identifies this version of the document.
+    """
+
+    name: str
+    language: str
+    source: str | None
+    serialized_document: str
+    digest: str
+    nodes: Sequence[DefinitionNode] = ()
+    edges: Sequence[DefinitionEdge] = ()

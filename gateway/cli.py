@@ -95,6 +95,8 @@ def _list_components(registry: ComponentRegistry) -> None:
             missing = sorted(c.value for c in ALL_CAPABILITIES - slot.component.capabilities)
             if missing:
                 print(f"  not supported: {', '.join(missing)}")
+            for definition in slot.component.definitions():
+                print(f"  definition: {definition.name} ({definition.language}, {definition.source})")
         if slot.error:
             print(f"  FAILED (ignoreErrors): {slot.error}")
 

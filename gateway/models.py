@@ -13,7 +13,7 @@ from typing import Any
 
 import pydantic
 
-from contracts import HistoryEvent, InstanceState
+from contracts import HistoryEvent, InstanceState, WorkflowDefinition
 
 
 class StartResponse(pydantic.BaseModel):
@@ -51,6 +51,33 @@ class HistoryModel(pydantic.BaseModel):
 class PurgeResponse(pydantic.BaseModel):
     purgedInstances: int
     detail: str | None
+
+
+class DefinitionNodeModel(pydantic.BaseModel):
+    id: str
+    label: str
+    kind: str
+    parent: str | None
+
+
+class DefinitionEdgeModel(pydantic.BaseModel):
+    source: str
+    target: str
+    label: str
+
+
+class DefinitionGraphModel(pydantic.BaseModel):
+    nodes: list[DefinitionNodeModel]
+    edges: list[DefinitionEdgeModel]
+
+
+class DefinitionModel(pydantic.BaseModel):
+    name: str
+    language: str = pydantic.Field(description="asl or serverless-workflow")
+    source: str | None = pydantic.Field(description="the file the definition was read from")
+    digest: str = pydantic.Field(description="content hash of this version of the definition")
+    definition: Any = pydantic.Field(description="the definition document")
+    graph: DefinitionGraphModel
 
 
 class ComponentInfo(pydantic.BaseModel):
@@ -124,4 +151,20 @@ def event_body(event: HistoryEvent) -> dict[str, Any]:
         "name": event.name,
         "data": data,
         "details": dict(event.details),
+    }
+
+
+def definition_body(definition: WorkflowDefinition) -> dict[str, Any]:
+    return {
+        "name": definition.name,
+        "language": definition.language,
+        "source": definition.source,
+        "digest": definition.digest,
+        "definition": json.loads(definition.serialized_document),
+        "graph": {
+            "nodes": [
+                {"id": n.id, "label": n.label, "kind": n.kind, "parent": n.parent} for n in definition.nodes
+            ],
+            "edges": [{"source": e.source, "target": e.target, "label": e.label} for e in definition.edges],
+        },
     }

@@ -37,6 +37,7 @@ class Operation(enum.Enum):
     PURGE = "ERR_PURGE_WORKFLOW"
     LIST = "ERR_LIST_WORKFLOWS"
     HISTORY = "ERR_GET_WORKFLOW_HISTORY"
+    DEFINITION = "ERR_GET_WORKFLOW_DEFINITION"
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +55,7 @@ PROBLEMS: dict[type[contracts.WorkflowError] | str, Problem] = {
     contracts.InstanceNotFoundError: Problem(
         404, "instance-not-found", "Instance not found", "ERR_INSTANCE_ID_NOT_FOUND"
     ),
+    contracts.DefinitionNotFoundError: Problem(404, "definition-not-found", "Definition not found", None),
     contracts.InstanceExistsError: Problem(409, "instance-exists", "Instance already exists", None),
     contracts.InvalidStateError: Problem(409, "invalid-state", "Invalid instance state", None),
     contracts.NotSupportedError: Problem(501, "not-supported", "Operation not supported", None),

@@ -56,7 +56,7 @@ class ComponentRegistry:
             except ComponentConfigError as exc:
                 located = exc.located(file=definition.spec.source, component=definition.spec.name)
                 if not definition.ignore_errors:
-                    errors.append(located)
+                    errors.extend(located.each())
                     continue
                 log.warning("component %s failed and is ignored (ignoreErrors): %s", slot.name, located)
                 slot.error = str(located)
@@ -85,7 +85,7 @@ class ComponentRegistry:
         """
         slots = [slot for slot in self._slots.values() if slot.component is not None]
         results = await asyncio.gather(*(self._init(slot) for slot in slots))
-        fatal = [error for error in results if error is not None]
+        fatal = [single for error in results if error is not None for single in error.each()]
         if fatal:
             await self.close()
             raise ResourcesError(fatal)

@@ -123,12 +123,21 @@ class WorkflowApi:
             response_model=models.PurgeResponse,
             responses=_errors(409),
         )
+        # After the instance routes: an instance named "definitions" keeps its history route.
+        add(
+            "/definitions/{workflowName}",
+            self.definition,
+            "GET",
+            "getWorkflowDefinition",
+            200,
+            response_model=models.DefinitionModel,
+        )
         return router
 
     # --- plumbing -------------------------------------------------------------------
 
     def _component(
-        self, name: str, capability: Capability, operation: Operation
+        self, name: str, capability: Capability | None, operation: Operation
     ) -> contracts.WorkflowComponent:
         slot = self._registry.slot(name)
         if slot is None:
@@ -138,7 +147,7 @@ class WorkflowApi:
                 "component-failed", f"component {name!r} is not available: {slot.error}", operation=operation
             )
         component = slot.component
-        if capability not in component.capabilities:
+        if capability is not None and capability not in component.capabilities:
             error = contracts.NotSupportedError(
                 f"component {name!r} ({component.spec.type}) does not support {capability.value}"
             )
@@ -295,6 +304,13 @@ class WorkflowApi:
             Operation.PURGE, target.purge(contracts.PurgeRequest(instanceID, recursive))
         )
         return _json({"purgedInstances": result.purged_instances, "detail": result.detail}, status=202)
+
+    async def definition(self, component: str, workflowName: str) -> Response:
+        """A declarative workflow definition (ASL, Serverless Workflow) and its graph, for drawing."""
+        target = self._component(component, None, Operation.DEFINITION)
+        request = contracts.DefinitionRequest(workflowName)
+        definition = await self._call(Operation.DEFINITION, target.definition(request))
+        return _json(models.definition_body(definition))
 
 
 def _check_instance_id(instance_id: str) -> None:

@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 import pydantic
 
 import builtin_engine as wf
+from components.builtin._definitions import Definitions
 from contracts import (
     ALL_CAPABILITIES,
     BackendUnavailableError,
@@ -26,6 +27,7 @@ from contracts import (
     ComponentConfigError,
     ComponentHealth,
     ComponentSpec,
+    DefinitionRequest,
     EventKind,
     FailureDetails,
     GetRequest,
@@ -47,6 +49,7 @@ from contracts import (
     StartRequest,
     TerminateRequest,
     WorkflowComponent,
+    WorkflowDefinition,
     WorkflowError,
     parse_duration,
     parse_metadata,
@@ -72,6 +75,7 @@ class BuiltinMetadata(pydantic.BaseModel):
     model_config = pydantic.ConfigDict(populate_by_name=True, extra="forbid")
 
     runtimes: str = ""
+    definitions: str = ""
     store: str | None = None
     max_concurrent_activities: int = pydantic.Field(256, alias="maxConcurrentActivities", ge=1)
     thread_pool_workers: int = pydantic.Field(16, alias="threadPoolWorkers", ge=1)
@@ -114,6 +118,12 @@ class BuiltinComponent(WorkflowComponent):
         self.registry: wf.Registry | None = None
         self.engine: wf.Engine | None = None
         self._admin: wf.WorkflowAdmin | None = None
+        self.declarative: Definitions | None = None
+        if self.metadata.definitions:
+            refs = _split(self.metadata.runtimes)
+            self.declarative = Definitions(
+                self.metadata.definitions, spec, lambda: [self._load_runtime(ref).registry for ref in refs]
+            )
 
     def _config_error(self, reason: str, field: str) -> ComponentConfigError:
         return ComponentConfigError(
@@ -123,13 +133,15 @@ class BuiltinComponent(WorkflowComponent):
     async def init(self) -> None:
         refs = _split(self.metadata.runtimes)
         store = wf.SQLiteStore(self.store_path)
-        if refs:
+        if refs or self.declarative is not None:
             registry = wf.Registry()
             for ref in refs:
                 try:
                     registry.merge(self._load_runtime(ref).registry)
                 except ValueError as exc:  # two runtimes register the same name
                     raise self._config_error(str(exc), "runtimes") from None
+            if self.declarative is not None:
+                self.declarative.install(registry)
             options = wf.EngineOptions(
                 max_concurrent_activities=self.metadata.max_concurrent_activities,
                 thread_pool_workers=self.metadata.thread_pool_workers,
@@ -184,6 +196,14 @@ class BuiltinComponent(WorkflowComponent):
 
     async def workflow_names(self) -> Sequence[str] | None:
         return sorted(self.registry.workflows) if self.registry is not None else None
+
+    def definitions(self) -> Sequence[WorkflowDefinition]:
+        return self.declarative.listed() if self.declarative is not None else ()
+
+    async def definition(self, request: DefinitionRequest) -> WorkflowDefinition:
+        if self.declarative is None:
+            return await super().definition(request)
+        return self.declarative.get(request.workflow_name)
 
     # -- operations -------------------------------------------------------------------------------
 
@@ -241,7 +261,7 @@ class BuiltinComponent(WorkflowComponent):
     async def history(self, request: HistoryRequest) -> Sequence[HistoryEvent]:
         with _mapped(request.instance_id):
             events = await self.admin.history(request.instance_id)
-        return [
+        mapped = [
             HistoryEvent(
                 sequence=e.sequence,
                 kind=_KINDS.get(e.event_type, EventKind.OTHER),
@@ -252,6 +272,7 @@ class BuiltinComponent(WorkflowComponent):
             )
             for e in events
         ]
+        return self.declarative.annotate(mapped) if self.declarative is not None else mapped
 
 
 def _utc(moment: datetime) -> datetime:
