@@ -52,6 +52,16 @@ def side_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 def gateway_url(tmp_path_factory: pytest.TempPathFactory, side_dir: Path) -> Iterator[str]:
     base = tmp_path_factory.mktemp("declarative")
     resources = write_component(base / "resources", DEFINITIONS, base / "state" / "decl.db")
+    plain = {  # a component without definitions: the definitions route answers 501
+        "apiVersion": "dapr.io/v1alpha1",
+        "kind": "Component",
+        "metadata": {"name": "plain"},
+        "spec": {
+            "type": "workflow.builtin",
+            "metadata": [{"name": "store", "value": str(base / "plain.db")}],
+        },
+    }
+    (resources / "plain.yaml").write_text(yaml.safe_dump(plain))
     with running_gateway([resources]) as url:
         yield url
 
