@@ -335,6 +335,7 @@ async def test_openapi_has_stable_operation_ids_and_docs_work(client: httpx.Asyn
         "listWorkflows",
         "getWorkflow",
         "getWorkflowHistory",
+        "getWorkflowDefinition",
         "raiseWorkflowEvent",
         "pauseWorkflow",
         "resumeWorkflow",
