@@ -120,12 +120,16 @@ class HistoryRequest:
     instance_id: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class FailureDetails:
-    """Why an instance failed: Dapr's ``failure.error_type`` / ``error_message`` / ``stack_trace``."""
+    """Why an instance failed: Dapr's ``failure.error_message`` / ``error_type`` / ``stack_trace``.
 
-    error_type: str
+    Keyword-only, in the built-in engine's order (message, type, trace), so no caller can swap
+    the message and the type.
+    """
+
     message: str
+    error_type: str
     stack_trace: str | None = None
 
 

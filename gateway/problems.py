@@ -10,9 +10,9 @@ The body carries both views: ``type``/``title``/``status``/``detail``/``instance
 
 from __future__ import annotations
 
-import enum
 import json
 from dataclasses import dataclass
+from typing import Literal
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
@@ -25,19 +25,23 @@ PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "urn:flowport:problem:"
 
 
-class Operation(enum.Enum):
-    """The API operations, each with the Dapr code for its generic failure."""
+#: What a route does: one of the component operations (``Capability``), or the read of a
+#: declarative definition, which every component answers (501 when it serves none).
+Operation = contracts.Capability | Literal["definition"]
 
-    START = "ERR_START_WORKFLOW"
-    GET = "ERR_GET_WORKFLOW"
-    TERMINATE = "ERR_TERMINATE_WORKFLOW"
-    RAISE_EVENT = "ERR_RAISE_EVENT_WORKFLOW"
-    PAUSE = "ERR_PAUSE_WORKFLOW"
-    RESUME = "ERR_RESUME_WORKFLOW"
-    PURGE = "ERR_PURGE_WORKFLOW"
-    LIST = "ERR_LIST_WORKFLOWS"
-    HISTORY = "ERR_GET_WORKFLOW_HISTORY"
-    DEFINITION = "ERR_GET_WORKFLOW_DEFINITION"
+#: The Dapr code of each operation's generic failure, used where Dapr has no specific code.
+OPERATION_CODES: dict[Operation, str] = {
+    contracts.Capability.START: "ERR_START_WORKFLOW",
+    contracts.Capability.GET: "ERR_GET_WORKFLOW",
+    contracts.Capability.TERMINATE: "ERR_TERMINATE_WORKFLOW",
+    contracts.Capability.RAISE_EVENT: "ERR_RAISE_EVENT_WORKFLOW",
+    contracts.Capability.PAUSE: "ERR_PAUSE_WORKFLOW",
+    contracts.Capability.RESUME: "ERR_RESUME_WORKFLOW",
+    contracts.Capability.PURGE: "ERR_PURGE_WORKFLOW",
+    contracts.Capability.LIST: "ERR_LIST_WORKFLOWS",
+    contracts.Capability.HISTORY: "ERR_GET_WORKFLOW_HISTORY",
+    "definition": "ERR_GET_WORKFLOW_DEFINITION",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +132,7 @@ def problem_response(
     operation: Operation | None = None,
     headers: dict[str, str] | None = None,
 ) -> Response:
-    code = problem.code or (operation.value if operation else _INTERNAL_CODE)
+    code = problem.code or (OPERATION_CODES[operation] if operation else _INTERNAL_CODE)
     body = {
         "type": PROBLEM_BASE + problem.slug,
         "title": problem.title,

@@ -136,9 +136,7 @@ class WorkflowApi:
 
     # --- plumbing -------------------------------------------------------------------
 
-    def _component(
-        self, name: str, capability: Capability | None, operation: Operation
-    ) -> contracts.WorkflowComponent:
+    def _component(self, name: str, operation: Operation) -> contracts.WorkflowComponent:
         slot = self._registry.slot(name)
         if slot is None:
             raise ApiError("component-not-found", f"workflow component {name!r} is not configured")
@@ -147,9 +145,9 @@ class WorkflowApi:
                 "component-failed", f"component {name!r} is not available: {slot.error}", operation=operation
             )
         component = slot.component
-        if capability is not None and capability not in component.capabilities:
+        if isinstance(operation, Capability) and operation not in component.capabilities:
             error = contracts.NotSupportedError(
-                f"component {name!r} ({component.spec.type}) does not support {capability.value}"
+                f"component {name!r} ({component.spec.type}) does not support {operation.value}"
             )
             raise OperationError(error, operation)
         return component
@@ -165,7 +163,7 @@ class WorkflowApi:
             raise OperationError(error, operation) from None
         except Exception as exc:
             # A bug in the component: logged with its traceback here, never shown to the client.
-            log.exception("component failed during %s", operation.name.lower())
+            log.exception("component failed during %s", operation)
             raise ApiError(
                 "internal", f"the component failed: {type(exc).__name__}: {exc}", operation=operation
             ) from exc
@@ -184,7 +182,7 @@ class WorkflowApi:
     ) -> Response:
         """Start a workflow. Query parameters other than ``instanceID`` and ``startTime`` are
         start options of the component (for example ``taskQueue`` on Temporal)."""
-        target = self._component(component, Capability.START, Operation.START)
+        target = self._component(component, Capability.START)
         instance_id = instanceID or str(uuid.uuid4())
         _check_instance_id(instance_id)
         options = {k: v for k, v in request.query_params.items() if k not in _START_PARAMETERS}
@@ -194,16 +192,16 @@ class WorkflowApi:
             raise ApiError(
                 "malformed-request",
                 f"unknown start option(s) {', '.join(unknown)} for {target.spec.type}; accepted: {accepted}",
-                operation=Operation.START,
+                operation=Capability.START,
             )
         start = contracts.StartRequest(
             workflow_name=workflowName,
             instance_id=instance_id,
-            serialized_input=await _json_body(request, Operation.START),
+            serialized_input=await _json_body(request, Capability.START),
             start_at=startTime,
             options=options,
         )
-        await self._call(Operation.START, target.start(start))
+        await self._call(Capability.START, target.start(start))
         location = f"{request.url.path.rsplit('/workflows/', 1)[0]}/workflows/{component}/{instance_id}"
         return Response(
             json.dumps({"instanceID": instance_id}),
@@ -214,8 +212,8 @@ class WorkflowApi:
 
     async def get(self, component: str, instanceID: str) -> Response:
         """The instance's state, as Dapr shows it."""
-        target = self._component(component, Capability.GET, Operation.GET)
-        state = await self._call(Operation.GET, target.get(contracts.GetRequest(instanceID)))
+        target = self._component(component, Capability.GET)
+        state = await self._call(Capability.GET, target.get(contracts.GetRequest(instanceID)))
         return _json(models.state_body(state))
 
     async def list_instances(
@@ -229,10 +227,10 @@ class WorkflowApi:
         continuationToken: str | None = None,
     ) -> Response:
         """One page of instances, newest first; follow ``continuationToken`` for the next."""
-        target = self._component(component, Capability.LIST, Operation.LIST)
+        target = self._component(component, Capability.LIST)
         statuses = frozenset(_status(name) for value in status or () for name in value.split(",") if name)
         page = await self._call(
-            Operation.LIST,
+            Capability.LIST,
             target.list_instances(
                 contracts.ListRequest(
                     statuses=statuses,
@@ -251,8 +249,8 @@ class WorkflowApi:
 
     async def history(self, component: str, instanceID: str) -> Response:
         """The instance's events, oldest first, normalised across runtimes."""
-        target = self._component(component, Capability.HISTORY, Operation.HISTORY)
-        events = await self._call(Operation.HISTORY, target.history(contracts.HistoryRequest(instanceID)))
+        target = self._component(component, Capability.HISTORY)
+        events = await self._call(Capability.HISTORY, target.history(contracts.HistoryRequest(instanceID)))
         return _json({"instanceID": instanceID, "events": [models.event_body(event) for event in events]})
 
     async def raise_event(
@@ -263,22 +261,22 @@ class WorkflowApi:
         eventName: str,
     ) -> Response:
         """Deliver an event; the body is its data."""
-        target = self._component(component, Capability.RAISE_EVENT, Operation.RAISE_EVENT)
-        data = await _json_body(request, Operation.RAISE_EVENT)
+        target = self._component(component, Capability.RAISE_EVENT)
+        data = await _json_body(request, Capability.RAISE_EVENT)
         raise_request = contracts.RaiseEventRequest(instanceID, eventName, data)
-        await self._call(Operation.RAISE_EVENT, target.raise_event(raise_request))
+        await self._call(Capability.RAISE_EVENT, target.raise_event(raise_request))
         return Response(status_code=202)
 
     async def pause(self, component: str, instanceID: str, reason: str | None = None) -> Response:
         """Suspend the instance; it buffers events until resumed."""
-        target = self._component(component, Capability.PAUSE, Operation.PAUSE)
-        await self._call(Operation.PAUSE, target.pause(contracts.PauseRequest(instanceID, reason)))
+        target = self._component(component, Capability.PAUSE)
+        await self._call(Capability.PAUSE, target.pause(contracts.PauseRequest(instanceID, reason)))
         return Response(status_code=202)
 
     async def resume(self, component: str, instanceID: str, reason: str | None = None) -> Response:
         """Resume a suspended instance."""
-        target = self._component(component, Capability.RESUME, Operation.RESUME)
-        await self._call(Operation.RESUME, target.resume(contracts.ResumeRequest(instanceID, reason)))
+        target = self._component(component, Capability.RESUME)
+        await self._call(Capability.RESUME, target.resume(contracts.ResumeRequest(instanceID, reason)))
         return Response(status_code=202)
 
     async def terminate(
@@ -291,25 +289,25 @@ class WorkflowApi:
     ) -> Response:
         """Terminate the instance (and its children unless ``recursive=false``); the body, if
         any, becomes its output."""
-        target = self._component(component, Capability.TERMINATE, Operation.TERMINATE)
-        output = await _json_body(request, Operation.TERMINATE)
+        target = self._component(component, Capability.TERMINATE)
+        output = await _json_body(request, Capability.TERMINATE)
         terminate = contracts.TerminateRequest(instanceID, reason, output, recursive)
-        await self._call(Operation.TERMINATE, target.terminate(terminate))
+        await self._call(Capability.TERMINATE, target.terminate(terminate))
         return Response(status_code=202)
 
     async def purge(self, component: str, instanceID: str, recursive: bool = True) -> Response:
         """Delete a terminal instance and its history (and its children's)."""
-        target = self._component(component, Capability.PURGE, Operation.PURGE)
+        target = self._component(component, Capability.PURGE)
         result = await self._call(
-            Operation.PURGE, target.purge(contracts.PurgeRequest(instanceID, recursive))
+            Capability.PURGE, target.purge(contracts.PurgeRequest(instanceID, recursive))
         )
         return _json({"purgedInstances": result.purged_instances, "detail": result.detail}, status=202)
 
     async def definition(self, component: str, workflowName: str) -> Response:
         """A declarative workflow definition (ASL, Serverless Workflow) and its graph, for drawing."""
-        target = self._component(component, None, Operation.DEFINITION)
+        target = self._component(component, "definition")
         request = contracts.DefinitionRequest(workflowName)
-        definition = await self._call(Operation.DEFINITION, target.definition(request))
+        definition = await self._call("definition", target.definition(request))
         return _json(models.definition_body(definition))
 
 
@@ -318,13 +316,13 @@ def _check_instance_id(instance_id: str) -> None:
         raise ApiError(
             "instance-id-too-long",
             f"instance ID has {len(instance_id)} characters; at most {MAX_INSTANCE_ID_LENGTH} are allowed",
-            operation=Operation.START,
+            operation=Capability.START,
         )
     if not _INSTANCE_ID.match(instance_id):
         raise ApiError(
             "instance-id-invalid",
             f"instance ID {instance_id!r} may hold only letters, digits, '-' and '_'",
-            operation=Operation.START,
+            operation=Capability.START,
         )
 
 

@@ -291,7 +291,13 @@ def _instance_state(state: wf.WorkflowState) -> InstanceState:
         serialized_input=state.serialized_input,
         serialized_output=state.serialized_output if status is RuntimeStatus.COMPLETED else None,
         serialized_custom_status=state.serialized_custom_status,
-        failure=FailureDetails(failure.error_type, failure.message, failure.stack_trace) if failure else None,
+        failure=(
+            FailureDetails(
+                message=failure.message, error_type=failure.error_type, stack_trace=failure.stack_trace
+            )
+            if failure
+            else None
+        ),
     )
 
 

@@ -78,7 +78,7 @@ def instance_state(
     failure = None
     reason = workflow.get("reasonForIncompletion")
     if status in FAILURE_TYPES:
-        failure = FailureDetails(error_type=FAILURE_TYPES[status], message=str(reason or status))
+        failure = FailureDetails(message=str(reason or status), error_type=FAILURE_TYPES[status])
     name = workflow.get("workflowName") or (workflow.get("workflowDefinition") or {}).get("name") or ""
     version = workflow.get("workflowVersion") or (workflow.get("workflowDefinition") or {}).get("version")
     return InstanceState(
@@ -117,7 +117,7 @@ def summary_state(summary: Mapping[str, Any]) -> InstanceState:
     reason = summary.get("reasonForIncompletion")
     failure = None
     if status in FAILURE_TYPES:
-        failure = FailureDetails(error_type=FAILURE_TYPES[status], message=str(reason or status))
+        failure = FailureDetails(message=str(reason or status), error_type=FAILURE_TYPES[status])
     workflow_id = str(summary.get("workflowId", ""))
     return InstanceState(
         instance_id=str(summary.get("correlationId") or workflow_id),

@@ -95,8 +95,8 @@ def failure_details(failure: Failure) -> FailureDetails:
         current = current.cause
     info = current.application_failure_info if current.HasField("application_failure_info") else None
     return FailureDetails(
-        error_type=(info.type if info is not None and info.type else None) or _failure_kind(current),
         message=": ".join(messages) or "workflow failed",
+        error_type=(info.type if info is not None and info.type else None) or _failure_kind(current),
         stack_trace=(current.stack_trace or failure.stack_trace) or None,
     )
 
@@ -107,8 +107,8 @@ _WRAPPERS = frozenset({"ActivityFailure", "ChildWorkflowExecutionFailure", "Nexu
 
 def timed_out_details() -> FailureDetails:
     return FailureDetails(
-        error_type=TIMED_OUT_ERROR_TYPE,
         message="the workflow exceeded its execution or run timeout (Temporal status TIMED_OUT)",
+        error_type=TIMED_OUT_ERROR_TYPE,
     )
 
 

@@ -101,7 +101,7 @@ class FakeMemoryComponent(WorkflowComponent):
             )
             self._record(request.instance_id, EventKind.WORKFLOW_COMPLETED, None, request.serialized_input)
         elif request.workflow_name == "FakeFail":
-            failure = contracts.FailureDetails("ValueError", "asked to fail")
+            failure = contracts.FailureDetails(message="asked to fail", error_type="ValueError")
             self._set(request.instance_id, RuntimeStatus.FAILED, failure=failure)
 
     async def get(self, request: contracts.GetRequest) -> InstanceState:
@@ -118,7 +118,9 @@ class FakeMemoryComponent(WorkflowComponent):
             self._set(request.instance_id, RuntimeStatus.COMPLETED, serialized_output=request.serialized_data)
             self._record(request.instance_id, EventKind.WORKFLOW_COMPLETED, None, request.serialized_data)
         if request.event_name == "fail":
-            failure = contracts.FailureDetails("ValueError", "asked to fail", "Traceback: fake")
+            failure = contracts.FailureDetails(
+                message="asked to fail", error_type="ValueError", stack_trace="Traceback: fake"
+            )
             self._set(request.instance_id, RuntimeStatus.FAILED, failure=failure)
 
     async def pause(self, request: contracts.PauseRequest) -> None:

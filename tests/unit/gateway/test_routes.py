@@ -10,7 +10,9 @@ from typing import Any
 import httpx
 import pytest
 
+from contracts import Capability
 from gateway.app import create_app
+from gateway.problems import OPERATION_CODES
 from gateway.registry import ComponentRegistry
 from tests.unit.gateway.conftest import fake_component_yaml
 from tests.unit.gateway.fakes import FakeMemoryComponent
@@ -367,3 +369,8 @@ async def test_api_token_guards_every_route_but_health(registry: ComponentRegist
         assert (await client.get("/v1.0/metadata", headers={"dapr-api-token": "t0ken"})).status_code == 200
         bearer = await client.get("/v1.0/metadata", headers={"Authorization": "Bearer t0ken"})
         assert bearer.status_code == 200
+
+
+def test_every_operation_has_its_dapr_error_code() -> None:
+    assert set(OPERATION_CODES) == {*Capability, "definition"}
+    assert OPERATION_CODES[Capability.RAISE_EVENT] == "ERR_RAISE_EVENT_WORKFLOW"

@@ -95,13 +95,13 @@ def start_arguments(serialized: str | None) -> tuple[Any, ...]:
 def failure(status: WorkflowStatus) -> FailureDetails | None:
     if status.status == "MAX_RECOVERY_ATTEMPTS_EXCEEDED":
         return FailureDetails(
-            "MaxRecoveryAttemptsExceeded",
-            f"DBOS gave up recovering the workflow after {status.recovery_attempts} attempts",
+            message=f"DBOS gave up recovering the workflow after {status.recovery_attempts} attempts",
+            error_type="MaxRecoveryAttemptsExceeded",
         )
     error = status.error
     if status.status != "ERROR" or error is None:
         return None
-    return FailureDetails(error_type(error), str(error) or type(error).__name__)
+    return FailureDetails(message=str(error) or type(error).__name__, error_type=error_type(error))
 
 
 def error_type(error: BaseException) -> str:
