@@ -55,7 +55,9 @@ async def main(quick: bool) -> None:
     code, asl = statistics.median(rates["code"]), statistics.median(rates["asl"])
     print(f"code workflow, five no-op activities: {code:.0f} workflows/s (rounds: {_rounds(rates['code'])})")
     print(f"ASL state machine, five Task states:  {asl:.0f} workflows/s (rounds: {_rounds(rates['asl'])})")
-    print(f"interpreted / code: {asl / code:.2f} (target >= 0.50); {count} instances per round, {rounds} rounds")
+    print(
+        f"interpreted / code: {asl / code:.2f} (target >= 0.50); {count} instances per round, {rounds} rounds"
+    )
 
 
 def _rounds(values: list[float]) -> str:

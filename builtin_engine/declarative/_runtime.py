@@ -30,6 +30,7 @@ from builtin_engine.declarative._loading import Definition, document_digest
 
 DEFINITION_ACTIVITY = "flowport.definition"
 HTTP_ACTIVITY = "flowport.http"
+EMIT_ACTIVITY = "flowport.emit"
 ALIAS_SEPARATOR = "@"
 
 
@@ -173,8 +174,15 @@ def install(
         registry.add_activity(definition_document, DEFINITION_ACTIVITY)
     if HTTP_ACTIVITY not in registry.activities:
         registry.add_activity(http_call, HTTP_ACTIVITY)
+    if EMIT_ACTIVITY not in registry.activities:
+        registry.add_activity(emitted, EMIT_ACTIVITY)
     for name in table:
         registry.add_workflow(workflow_for(name), name)
+
+
+def emitted(ctx: wf.WorkflowActivityContext, event: Any) -> Any:
+    """``emit``: Flowport has no event broker; the event is recorded in the instance's history."""
+    return event
 
 
 async def http_call(ctx: wf.WorkflowActivityContext, request: dict[str, Any]) -> dict[str, Any]:
