@@ -208,7 +208,8 @@ class _Rules:
                 self.add(
                     f"{reference}/run/{kind}",
                     "run-supported",
-                    f"run: {kind} is not supported: Flowport runs no processes; use run: workflow or call an activity",
+                    f"run: {kind} is not supported: Flowport runs no processes; "
+                    "use run: workflow or call an activity",
                 )
 
     def task_listen(self, task: dict[str, Any], reference: str, following: str) -> None:
