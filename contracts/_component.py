@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,9 +11,14 @@ from typing import ClassVar, TypeVar
 
 import pydantic
 
+from contracts import _bulk
 from contracts._errors import ComponentConfigError, NotSupportedError
 from contracts._types import (
     ALL_CAPABILITIES,
+    BASIC_LIST_FILTERS,
+    BulkPurgeRequest,
+    BulkResult,
+    BulkTerminateRequest,
     Capability,
     ComponentHealth,
     DefinitionRequest,
@@ -21,6 +27,7 @@ from contracts._types import (
     HistoryRequest,
     InstancePage,
     InstanceState,
+    ListFilter,
     ListRequest,
     PauseRequest,
     PurgeRequest,
@@ -72,6 +79,8 @@ class WorkflowComponent(abc.ABC):
     capabilities: ClassVar[frozenset[Capability]] = ALL_CAPABILITIES
     #: names of ``StartRequest.options`` this component understands
     start_options: ClassVar[frozenset[str]] = frozenset()
+    #: the ``list`` filters this component applies (a request using another is answered 501)
+    list_filters: ClassVar[frozenset[ListFilter]] = BASIC_LIST_FILTERS
 
     def __init__(self, spec: ComponentSpec) -> None:
         self.spec = spec
@@ -140,6 +149,43 @@ class WorkflowComponent(abc.ABC):
         Optional: components without declarative definitions keep this body (answered 501).
         """
         raise NotSupportedError(f"component {self.name!r} ({self.spec.type}) serves no workflow definitions")
+
+    async def purge_instances(self, request: BulkPurgeRequest) -> BulkResult:
+        """Purge every instance matching the filter; failures are listed, not raised.
+
+        The default lists every match with ``list_instances``, then calls ``purge`` on each
+        (a few at a time). Override it where the runtime purges in batches.
+        """
+        ids = await _bulk.matching_ids(self.list_instances, request)
+        if request.dry_run:
+            return BulkResult(matched=len(ids))
+        details: set[str] = set()
+
+        async def purge(instance_id: str) -> int:
+            result = await self.purge(PurgeRequest(instance_id, recursive=request.recursive))
+            if result.detail:
+                details.add(result.detail)
+            return result.purged_instances
+
+        outcome = await _bulk.act_on_each(ids, purge)
+        return dataclasses.replace(outcome, detail=" ".join(sorted(details)) or None)
+
+    async def terminate_instances(self, request: BulkTerminateRequest) -> BulkResult:
+        """Terminate every instance matching the filter; failures are listed, not raised.
+
+        The default lists every match with ``list_instances``, then calls ``terminate`` on
+        each (a few at a time). Override it where the runtime terminates in batches.
+        """
+        ids = await _bulk.matching_ids(self.list_instances, request)
+        if request.dry_run:
+            return BulkResult(matched=len(ids))
+
+        async def terminate(instance_id: str) -> int:
+            terminate = TerminateRequest(instance_id, request.reason, recursive=request.recursive)
+            await self.terminate(terminate)
+            return 0
+
+        return await _bulk.act_on_each(ids, terminate)
 
     def _unsupported(self, capability: Capability) -> NotSupportedError:
         return NotSupportedError(

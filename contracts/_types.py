@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from contracts._errors import WorkflowError
 from contracts._status import RuntimeStatus
 
 
@@ -99,18 +100,119 @@ class PurgeRequest:
     recursive: bool = True
 
 
-@dataclass(frozen=True, slots=True)
-class ListRequest:
-    """One page of instances, newest first.
+class ListFilter(enum.Enum):
+    """A filter of ``list`` and of the bulk operations.
 
-    Empty ``statuses`` means any status. ``continuation_token`` is the opaque token a previous
-    page returned; ``page_size`` is at most 1000.
+    A component applies the ones it names in ``WorkflowComponent.list_filters``; a request
+    that uses another is answered 501 by the gateway, never with unfiltered results.
+    """
+
+    STATUS = "status"
+    WORKFLOW_NAME = "workflowName"
+    CREATED_TIME = "createdTime"
+    INSTANCE_ID_PREFIX = "instanceIDPrefix"
+
+
+#: the filters every component applies (``list`` had them from the start)
+BASIC_LIST_FILTERS = frozenset({ListFilter.STATUS, ListFilter.WORKFLOW_NAME})
+
+
+@dataclass(frozen=True, slots=True)
+class InstanceFilter:
+    """Which instances a listing or a bulk operation selects; every given filter must hold.
+
+    Empty ``statuses`` means any status. ``created_after`` is inclusive and
+    ``created_before`` exclusive (timezone-aware). ``instance_id_prefix`` matches the start
+    of the instance ID exactly (case-sensitive).
     """
 
     statuses: frozenset[RuntimeStatus] = frozenset()
     workflow_name: str | None = None
+    created_after: datetime | None = field(default=None, kw_only=True)
+    created_before: datetime | None = field(default=None, kw_only=True)
+    instance_id_prefix: str | None = field(default=None, kw_only=True)
+
+    @property
+    def filters(self) -> frozenset[ListFilter]:
+        """The filters this request uses."""
+        used = {
+            ListFilter.STATUS: bool(self.statuses),
+            ListFilter.WORKFLOW_NAME: self.workflow_name is not None,
+            ListFilter.CREATED_TIME: self.created_after is not None or self.created_before is not None,
+            ListFilter.INSTANCE_ID_PREFIX: bool(self.instance_id_prefix),
+        }
+        return frozenset(name for name, present in used.items() if present)
+
+    def matches(self, state: InstanceState) -> bool:
+        """Whether ``state`` passes every filter (for components that filter what they read)."""
+        return (
+            (not self.statuses or state.runtime_status in self.statuses)
+            and (self.workflow_name is None or state.workflow_name == self.workflow_name)
+            and (self.created_after is None or state.created_at >= self.created_after)
+            and (self.created_before is None or state.created_at < self.created_before)
+            and (not self.instance_id_prefix or state.instance_id.startswith(self.instance_id_prefix))
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ListRequest(InstanceFilter):
+    """One page of instances matching the filter, newest first.
+
+    ``continuation_token`` is the opaque token a previous page returned; ``page_size`` is at
+    most 1000.
+    """
+
     page_size: int = 100
     continuation_token: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BulkPurgeRequest(InstanceFilter):
+    """Purge every instance matching the filter (``recursive``: with its children).
+
+    ``statuses`` holds terminal statuses only (the gateway gives all four when the caller
+    names none). ``dry_run`` counts the matches and changes nothing.
+    """
+
+    recursive: bool = True
+    dry_run: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class BulkTerminateRequest(InstanceFilter):
+    """Terminate every instance matching the filter, each with ``reason``.
+
+    ``statuses`` holds RUNNING, PENDING and SUSPENDED only (the gateway gives all three when
+    the caller names none). ``dry_run`` counts the matches and changes nothing.
+    """
+
+    reason: str | None = None
+    recursive: bool = True
+    dry_run: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class BulkFailure:
+    """One instance a bulk operation could not act on, and why."""
+
+    instance_id: str
+    error: WorkflowError
+
+
+@dataclass(frozen=True, slots=True)
+class BulkResult:
+    """What a bulk operation did.
+
+    ``matched`` instances passed the filter; the operation succeeded on ``succeeded`` of them
+    (one already gone counts as done) and failed on each of ``failures``. A purge also says
+    how many instances went, children included (``purged_instances``), and any caveat.
+    """
+
+    matched: int
+    succeeded: int = 0
+    failures: Sequence[BulkFailure] = ()
+    purged_instances: int = 0
+    detail: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

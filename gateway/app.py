@@ -16,7 +16,8 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
-from gateway import models, problems
+from flowport_client import models as wire
+from gateway import problems
 from gateway.problems import ApiError, OperationError
 from gateway.registry import ComponentRegistry, ComponentSlot
 from gateway.routes import WorkflowApi
@@ -83,7 +84,7 @@ def create_app(
         "/v1.0/metadata",
         tags=["metadata"],
         operation_id="getMetadata",
-        response_model=models.MetadataModel,
+        response_model=wire.Metadata,
         dependencies=guarded,
     )
     async def get_metadata() -> Response:
@@ -141,11 +142,14 @@ async def _component_info(registry: ComponentRegistry, slot: ComponentSlot) -> d
             log.info("component %s could not list workflows: %s", slot.name, exc)
     spec = slot.definition.spec
     plugin = slot.plugin
+    component = slot.component
     return {
         "name": spec.name,
         "type": spec.type,
         "version": spec.version,
         "capabilities": capabilities,
+        "listFilters": sorted(f.value for f in component.list_filters) if component else [],
+        "startOptions": sorted(component.start_options) if component else [],
         "healthy": health.healthy,
         "detail": health.detail,
         "workflows": workflows,
@@ -153,4 +157,5 @@ async def _component_info(registry: ComponentRegistry, slot: ComponentSlot) -> d
             "distribution": plugin.distribution if plugin else None,
             "version": plugin.version if plugin else None,
         },
+        "uiUrl": slot.definition.ui_url,
     }

@@ -1,8 +1,9 @@
-"""The JSON shapes of the REST API, for the OpenAPI document and for rendering.
+"""Rendering the REST API's answers.
 
-Routes build these dictionaries directly (``*_body`` functions) rather than validating
+Routes build the JSON dictionaries directly (``*_body`` functions) rather than validating
 pydantic models on every response: the shapes are fixed, and the hot path stays cheap. The
-pydantic models describe the same shapes for ``/openapi.json`` and API clients.
+shapes themselves are the pydantic models of ``flowport_client.models``, which the OpenAPI
+document shows and the typed client parses.
 """
 
 from __future__ import annotations
@@ -11,100 +12,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-import pydantic
-
 from contracts import HistoryEvent, InstanceState, WorkflowDefinition
-
-
-class StartResponse(pydantic.BaseModel):
-    instanceID: str
-
-
-class WorkflowStateModel(pydantic.BaseModel):
-    instanceID: str
-    workflowName: str
-    createdAt: str
-    lastUpdatedAt: str
-    runtimeStatus: str
-    properties: dict[str, str]
-
-
-class InstanceListModel(pydantic.BaseModel):
-    instances: list[WorkflowStateModel]
-    continuationToken: str | None
-
-
-class HistoryEventModel(pydantic.BaseModel):
-    sequence: int
-    kind: str
-    timestamp: str
-    name: str | None
-    data: Any = pydantic.Field(description="the event's payload, decoded from JSON")
-    details: dict[str, str]
-
-
-class HistoryModel(pydantic.BaseModel):
-    instanceID: str
-    events: list[HistoryEventModel]
-
-
-class PurgeResponse(pydantic.BaseModel):
-    purgedInstances: int
-    detail: str | None
-
-
-class DefinitionNodeModel(pydantic.BaseModel):
-    id: str
-    label: str
-    kind: str
-    parent: str | None
-
-
-class DefinitionEdgeModel(pydantic.BaseModel):
-    source: str
-    target: str
-    label: str
-
-
-class DefinitionGraphModel(pydantic.BaseModel):
-    nodes: list[DefinitionNodeModel]
-    edges: list[DefinitionEdgeModel]
-
-
-class DefinitionModel(pydantic.BaseModel):
-    name: str
-    language: str = pydantic.Field(description="asl or serverless-workflow")
-    source: str | None = pydantic.Field(description="the file the definition was read from")
-    digest: str = pydantic.Field(description="content hash of this version of the definition")
-    definition: Any = pydantic.Field(description="the definition document")
-    graph: DefinitionGraphModel
-
-
-class ComponentInfo(pydantic.BaseModel):
-    name: str
-    type: str
-    version: str
-    capabilities: list[str]
-    healthy: bool
-    detail: str | None
-    workflows: list[str] | None
-    plugin: dict[str, str | None]
-
-
-class MetadataModel(pydantic.BaseModel):
-    id: str
-    runtimeVersion: str
-    components: list[ComponentInfo]
-
-
-class ProblemModel(pydantic.BaseModel):
-    type: str
-    title: str
-    status: int
-    detail: str
-    instance: str
-    errorCode: str
-    message: str
 
 
 def rfc3339(moment: datetime) -> str:

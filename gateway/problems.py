@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
@@ -124,6 +124,32 @@ def problem_for(error: contracts.WorkflowError) -> Problem:
     return PROBLEMS["internal"]
 
 
+def problem_body(
+    problem: Problem, message: str, path: str, operation: Operation | None = None
+) -> dict[str, Any]:
+    """The problem document: RFC 9457's members and Dapr's ``errorCode``/``message``."""
+    return {
+        "type": PROBLEM_BASE + problem.slug,
+        "title": problem.title,
+        "status": problem.status,
+        "detail": message,
+        "instance": path,
+        "errorCode": problem.code or (OPERATION_CODES[operation] if operation else _INTERNAL_CODE),
+        "message": message,
+    }
+
+
+def problem_of(error: Exception, path: str, operation: Operation | None = None) -> dict[str, Any]:
+    """The problem document for an error met inside a larger answer (a listing, a bulk run)."""
+    if isinstance(error, OperationError):
+        return problem_body(problem_for(error.error), error.error.message, path, error.operation)
+    if isinstance(error, ApiError):
+        return problem_body(PROBLEMS[error.key], error.message, path, error.operation or operation)
+    if isinstance(error, contracts.WorkflowError):
+        return problem_body(problem_for(error), error.message, path, operation)
+    return problem_body(PROBLEMS["internal"], f"unexpected {type(error).__name__}; see the gateway log", path)
+
+
 def problem_response(
     problem: Problem,
     message: str,
@@ -132,16 +158,7 @@ def problem_response(
     operation: Operation | None = None,
     headers: dict[str, str] | None = None,
 ) -> Response:
-    code = problem.code or (OPERATION_CODES[operation] if operation else _INTERNAL_CODE)
-    body = {
-        "type": PROBLEM_BASE + problem.slug,
-        "title": problem.title,
-        "status": problem.status,
-        "detail": message,
-        "instance": path,
-        "errorCode": code,
-        "message": message,
-    }
+    body = problem_body(problem, message, path, operation)
     return Response(json.dumps(body), status_code=problem.status, media_type=PROBLEM_JSON, headers=headers)
 
 

@@ -27,6 +27,8 @@ from gateway.secrets import SECRET_STORE_TYPES, SecretStore, open_secret_store
 log = logging.getLogger(__name__)
 
 DEFAULT_INIT_TIMEOUT = 5.0
+#: metadata the gateway reads for every component (never passed to the component)
+UI_URL = "uiUrl"
 _NAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$")
 
 
@@ -89,6 +91,8 @@ class ComponentDefinition:
     init_timeout: float = DEFAULT_INIT_TIMEOUT
     ignore_errors: bool = False
     scopes: tuple[str, ...] = ()
+    #: the runtime's own web UI (metadata ``uiUrl``), linked from the console
+    ui_url: str | None = None
 
 
 @dataclass(slots=True)
@@ -152,6 +156,14 @@ def load_resources(paths: Iterable[Path]) -> Resources:
             continue
         try:
             metadata = _resolve_metadata(item, stores)
+            ui_url = _gateway_setting(metadata, UI_URL)
+            if ui_url is not None and not ui_url.startswith(("http://", "https://")):
+                raise ComponentConfigError(
+                    f"{ui_url!r} is not an http:// or https:// URL",
+                    field=f"spec.metadata.{UI_URL}",
+                    file=str(item.file),
+                    component=item.doc.metadata.name,
+                )
             spec = _spec(item, metadata)
             if not kind.startswith("workflow."):
                 log.info("ignoring %s: %s is not a workflow component", item.file, kind)
@@ -163,6 +175,7 @@ def load_resources(paths: Iterable[Path]) -> Resources:
                     init_timeout=_duration(item, item.doc.spec.init_timeout),
                     ignore_errors=item.doc.spec.ignore_errors,
                     scopes=tuple(item.doc.scopes),
+                    ui_url=ui_url,
                 )
             )
         except ComponentConfigError as exc:
@@ -259,6 +272,15 @@ def _resolve_metadata(item: _Document, stores: Mapping[str, SecretStore]) -> dic
         else:
             resolved[entry.name] = _as_text(entry.value)
     return resolved
+
+
+def _gateway_setting(metadata: dict[str, str], name: str) -> str | None:
+    """Take out a metadata item that the gateway reads for itself (matched case-insensitively),
+    so that components, which reject names they do not know, never see it."""
+    for key in list(metadata):
+        if key.lower() == name.lower():
+            return metadata.pop(key) or None
+    return None
 
 
 def _spec(item: _Document, metadata: Mapping[str, str]) -> ComponentSpec:

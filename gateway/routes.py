@@ -1,4 +1,4 @@
-"""The workflow routes: Dapr's seven, plus list and history, under one prefix.
+"""The workflow routes: Dapr's seven, plus list, history and bulk, under one prefix.
 
 The same router is mounted under ``/v1.0``, ``/v1.0-beta1`` and ``/v1.0-alpha1`` (only the
 first appears in the OpenAPI document). Handlers read the raw request, call one component
@@ -14,15 +14,16 @@ import logging
 import re
 import uuid
 from collections.abc import Awaitable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
 import contracts
 from contracts import Capability, RuntimeStatus
-from gateway import models
+from flowport_client import models as wire
+from gateway import listing, models, problems
 from gateway.problems import ApiError, Operation, OperationError
 from gateway.registry import ComponentRegistry
 
@@ -46,9 +47,40 @@ _JSON_BODY = {
 
 def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {
-        status: {"model": models.ProblemModel, "content": {"application/problem+json": {}}}
-        for status in statuses
+        status: {"model": wire.Problem, "content": {"application/problem+json": {}}} for status in statuses
     }
+
+
+_TERMINAL = frozenset(status for status in RuntimeStatus if status.is_terminal)
+_TERMINABLE = frozenset({RuntimeStatus.RUNNING, RuntimeStatus.PENDING, RuntimeStatus.SUSPENDED})
+
+
+def instance_filter(
+    status: Annotated[
+        list[str] | None, Query(description="Runtime statuses to keep (repeat or comma-separate).")
+    ] = None,
+    workflowName: Annotated[str | None, Query(description="Only instances of this workflow.")] = None,
+    createdAfter: Annotated[
+        datetime | None, Query(description="Only instances created at or after this RFC 3339 time.")
+    ] = None,
+    createdBefore: Annotated[
+        datetime | None, Query(description="Only instances created before this RFC 3339 time.")
+    ] = None,
+    instanceIDPrefix: Annotated[
+        str | None, Query(description="Only instances whose ID starts with this (case-sensitive).")
+    ] = None,
+) -> contracts.InstanceFilter:
+    """The filter query parameters shared by the listings and the bulk operations."""
+    return contracts.InstanceFilter(
+        statuses=frozenset(_status(name) for value in status or () for name in value.split(",") if name),
+        workflow_name=workflowName,
+        created_after=_aware(createdAfter),
+        created_before=_aware(createdBefore),
+        instance_id_prefix=instanceIDPrefix or None,
+    )
+
+
+Filter = Annotated[contracts.InstanceFilter, Depends(instance_filter)]
 
 
 class WorkflowApi:
@@ -81,19 +113,35 @@ class WorkflowApi:
             "POST",
             "startWorkflow",
             202,
-            response_model=models.StartResponse,
+            response_model=wire.StartResponse,
             openapi_extra=_JSON_BODY,
             responses=_errors(409),
         )
-        add("", self.list_instances, "GET", "listWorkflows", 200, response_model=models.InstanceListModel)
-        add("/{instanceID}", self.get, "GET", "getWorkflow", 200, response_model=models.WorkflowStateModel)
+        add("", self.list_instances, "GET", "listWorkflows", 200, response_model=wire.InstanceList)
+        add(
+            "/purge",
+            self.purge_matching,
+            "POST",
+            "purgeWorkflows",
+            200,
+            response_model=wire.BulkPurgeResult,
+        )
+        add(
+            "/terminate",
+            self.terminate_matching,
+            "POST",
+            "terminateWorkflows",
+            200,
+            response_model=wire.BulkTerminateResult,
+        )
+        add("/{instanceID}", self.get, "GET", "getWorkflow", 200, response_model=wire.WorkflowState)
         add(
             "/{instanceID}/history",
             self.history,
             "GET",
             "getWorkflowHistory",
             200,
-            response_model=models.HistoryModel,
+            response_model=wire.History,
         )
         add(
             "/{instanceID}/raiseEvent/{eventName}",
@@ -120,7 +168,7 @@ class WorkflowApi:
             "POST",
             "purgeWorkflow",
             202,
-            response_model=models.PurgeResponse,
+            response_model=wire.PurgeResult,
             responses=_errors(409),
         )
         # After the instance routes: an instance named "definitions" keeps its history route.
@@ -130,8 +178,18 @@ class WorkflowApi:
             "GET",
             "getWorkflowDefinition",
             200,
-            response_model=models.DefinitionModel,
+            response_model=wire.Definition,
         )
+        for path, in_doc in (("/workflows", in_schema), ("/workflows/", False)):
+            router.add_api_route(
+                path,
+                self.list_across,
+                methods=["GET"],
+                operation_id="listAllWorkflows" + suffix + ("" if in_doc else "_slash"),
+                response_model=wire.MergedInstanceList,
+                responses=_errors(400, 500),
+                include_in_schema=in_doc,
+            )
         return router
 
     # --- plumbing -------------------------------------------------------------------
@@ -148,6 +206,27 @@ class WorkflowApi:
         if isinstance(operation, Capability) and operation not in component.capabilities:
             error = contracts.NotSupportedError(
                 f"component {name!r} ({component.spec.type}) does not support {operation.value}"
+            )
+            raise OperationError(error, operation)
+        return component
+
+    def _filtering(
+        self, name: str, selection: contracts.InstanceFilter, operation: Operation, *also: Capability
+    ) -> contracts.WorkflowComponent:
+        """The component, if it can list with every filter ``selection`` uses (and do ``also``);
+        a failure is reported as one of ``operation``."""
+        component = self._component(name, operation)
+        for capability in (Capability.LIST, *also):
+            if capability not in component.capabilities:
+                error = contracts.NotSupportedError(
+                    f"component {name!r} ({component.spec.type}) does not support {capability.value}"
+                )
+                raise OperationError(error, operation)
+        missing = selection.filters - component.list_filters
+        if missing:
+            names = ", ".join(sorted(item.value for item in missing))
+            error = contracts.NotSupportedError(
+                f"component {name!r} ({component.spec.type}) cannot filter instances by {names}"
             )
             raise OperationError(error, operation)
         return component
@@ -219,26 +298,14 @@ class WorkflowApi:
     async def list_instances(
         self,
         component: str,
-        status: Annotated[
-            list[str] | None, Query(description="Runtime statuses to keep (repeat or comma-separate).")
-        ] = None,
-        workflowName: str | None = None,
+        selection: Filter,
         pageSize: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 100,
         continuationToken: str | None = None,
     ) -> Response:
         """One page of instances, newest first; follow ``continuationToken`` for the next."""
-        target = self._component(component, Capability.LIST)
-        statuses = frozenset(_status(name) for value in status or () for name in value.split(",") if name)
+        target = self._filtering(component, selection, Capability.LIST)
         page = await self._call(
-            Capability.LIST,
-            target.list_instances(
-                contracts.ListRequest(
-                    statuses=statuses,
-                    workflow_name=workflowName,
-                    page_size=pageSize,
-                    continuation_token=continuationToken,
-                )
-            ),
+            Capability.LIST, target.list_instances(_list_request(selection, pageSize, continuationToken))
         )
         return _json(
             {
@@ -246,6 +313,98 @@ class WorkflowApi:
                 "continuationToken": page.continuation_token,
             }
         )
+
+    async def list_across(
+        self,
+        request: Request,
+        selection: Filter,
+        component: Annotated[
+            list[str] | None, Query(description="Components to list (repeat); all when absent.")
+        ] = None,
+        pageSize: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 100,
+        continuationToken: str | None = None,
+    ) -> Response:
+        """One page of instances across components, newest first. A component that cannot
+        answer (down, or unable to apply a filter) is listed under ``failures`` with its
+        problem; the others still answer."""
+        names = list(dict.fromkeys(component or (slot.name for slot in self._registry.slots)))
+        for name in names:
+            if self._registry.slot(name) is None:
+                raise ApiError("component-not-found", f"workflow component {name!r} is not configured")
+
+        async def fetch(name: str, token: str | None, size: int) -> contracts.InstancePage:
+            target = self._filtering(name, selection, Capability.LIST)
+            return await self._call(
+                Capability.LIST, target.list_instances(_list_request(selection, size, token))
+            )
+
+        try:
+            page = await listing.merged_page(names, pageSize, continuationToken, fetch)
+        except listing.BadToken as exc:
+            raise ApiError("malformed-request", str(exc), operation=Capability.LIST) from None
+        return _json(
+            {
+                "instances": [
+                    {**models.state_body(state), "component": name} for name, state in page.instances
+                ],
+                "continuationToken": page.continuation_token,
+                "failures": [
+                    {"component": name, **problems.problem_of(error, request.url.path)}
+                    for name, error in page.failures
+                ],
+            }
+        )
+
+    async def purge_matching(
+        self,
+        component: str,
+        selection: Filter,
+        recursive: Annotated[bool, Query(description="Also purge each instance's children.")] = True,
+        dryRun: Annotated[bool, Query(description="Only count the matches.")] = False,
+    ) -> Response:
+        """Purge every terminal instance matching the filters (all terminal statuses when
+        ``status`` is absent). The answer counts what was done and lists what failed."""
+        statuses = _within(selection.statuses, _TERMINAL, "purge", Capability.PURGE)
+        target = self._filtering(component, selection, Capability.PURGE, Capability.PURGE)
+        bulk = contracts.BulkPurgeRequest(
+            **_criteria(selection, statuses), recursive=recursive, dry_run=dryRun
+        )
+        result = await self._call_bulk(Capability.PURGE, target.purge_instances(bulk))
+        body = {**_bulk_body(result, component, Capability.PURGE, dryRun)}
+        body["purgedInstances"] = result.purged_instances
+        body["detail"] = result.detail
+        return _json(body)
+
+    async def terminate_matching(
+        self,
+        component: str,
+        selection: Filter,
+        reason: str | None = None,
+        recursive: Annotated[bool, Query(description="Also terminate each instance's children.")] = True,
+        dryRun: Annotated[bool, Query(description="Only count the matches.")] = False,
+    ) -> Response:
+        """Terminate every running, pending or suspended instance matching the filters. The
+        answer counts what was done and lists what failed."""
+        statuses = _within(selection.statuses, _TERMINABLE, "terminate", Capability.TERMINATE)
+        target = self._filtering(component, selection, Capability.TERMINATE, Capability.TERMINATE)
+        bulk = contracts.BulkTerminateRequest(
+            **_criteria(selection, statuses), reason=reason, recursive=recursive, dry_run=dryRun
+        )
+        result = await self._call_bulk(Capability.TERMINATE, target.terminate_instances(bulk))
+        return _json(_bulk_body(result, component, Capability.TERMINATE, dryRun))
+
+    async def _call_bulk(self, operation: Operation, call: Awaitable[T]) -> T:
+        # No overall request timeout: a bulk operation takes as long as its instances need;
+        # each runtime call inside it keeps the component's own timeout.
+        try:
+            return await call
+        except contracts.WorkflowError as exc:
+            raise OperationError(exc, operation) from exc
+        except Exception as exc:
+            log.exception("component failed during bulk %s", operation.value)
+            raise ApiError(
+                "internal", f"the component failed: {type(exc).__name__}: {exc}", operation=operation
+            ) from exc
 
     async def history(self, component: str, instanceID: str) -> Response:
         """The instance's events, oldest first, normalised across runtimes."""
@@ -332,6 +491,62 @@ def _status(name: str) -> RuntimeStatus:
     except KeyError:
         known = ", ".join(status.value for status in RuntimeStatus)
         raise ApiError("malformed-request", f"unknown status {name!r}; known: {known}") from None
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    """A time from the query; one without an offset is taken as UTC."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
+
+
+def _criteria(selection: contracts.InstanceFilter, statuses: frozenset[RuntimeStatus]) -> dict[str, Any]:
+    return {
+        "statuses": statuses,
+        "workflow_name": selection.workflow_name,
+        "created_after": selection.created_after,
+        "created_before": selection.created_before,
+        "instance_id_prefix": selection.instance_id_prefix,
+    }
+
+
+def _list_request(selection: contracts.InstanceFilter, size: int, token: str | None) -> contracts.ListRequest:
+    return contracts.ListRequest(
+        **_criteria(selection, selection.statuses), page_size=size, continuation_token=token
+    )
+
+
+def _within(
+    asked: frozenset[RuntimeStatus], allowed: frozenset[RuntimeStatus], action: str, operation: Operation
+) -> frozenset[RuntimeStatus]:
+    """The statuses a bulk operation acts on: those asked for, all ``allowed`` when none."""
+    outside = sorted(status.value for status in asked - allowed)
+    if outside:
+        accepted = ", ".join(sorted(status.value for status in allowed))
+        raise ApiError(
+            "malformed-request",
+            f"{action} acts only on instances that are {accepted}; not on {', '.join(outside)}",
+            operation=operation,
+        )
+    return asked or allowed
+
+
+def _bulk_body(
+    result: contracts.BulkResult, component: str, operation: Operation, dry_run: bool
+) -> dict[str, Any]:
+    path = f"/v1.0/workflows/{component}"
+    return {
+        "dryRun": dry_run,
+        "matched": result.matched,
+        "succeeded": result.succeeded,
+        "failed": [
+            {
+                "instanceID": failure.instance_id,
+                **problems.problem_of(failure.error, f"{path}/{failure.instance_id}", operation),
+            }
+            for failure in result.failures
+        ],
+    }
 
 
 async def _json_body(request: Request, operation: Operation) -> str | None:

@@ -69,6 +69,7 @@ from contracts import (
     InstanceState,
     InvalidRequestError,
     InvalidStateError,
+    ListFilter,
     ListRequest,
     PauseRequest,
     PurgeRequest,
@@ -100,6 +101,7 @@ class TemporalComponent(WorkflowComponent):
 
     capabilities = ALL_CAPABILITIES
     start_options = frozenset({"taskQueue", "executionTimeout"})
+    list_filters = frozenset(ListFilter)
 
     def __init__(self, spec: ComponentSpec) -> None:
         super().__init__(spec)

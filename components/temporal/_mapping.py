@@ -173,6 +173,12 @@ def visibility_query(request: ListRequest, now: datetime) -> str:
     clauses: list[str] = []
     if request.workflow_name is not None:
         clauses.append(f"WorkflowType = {quote(request.workflow_name)}")
+    if request.instance_id_prefix:
+        clauses.append(f"WorkflowId STARTS_WITH {quote(request.instance_id_prefix, 'instance ID prefix')}")
+    if request.created_after is not None:
+        clauses.append(f"StartTime >= {_moment(request.created_after)}")
+    if request.created_before is not None:
+        clauses.append(f"StartTime < {_moment(request.created_before)}")
     if request.statuses:
         clauses.append("(" + " OR ".join(_status_clauses(request.statuses, now)) + ")")
     else:
@@ -180,8 +186,12 @@ def visibility_query(request: ListRequest, now: datetime) -> str:
     return " AND ".join(clauses)
 
 
+def _moment(when: datetime) -> str:
+    return quote(when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
+
+
 def _status_clauses(statuses: frozenset[RuntimeStatus], now: datetime) -> list[str]:
-    moment = quote(now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
+    moment = _moment(now)
     clauses: list[str] = []
     pending = RuntimeStatus.PENDING in statuses
     running = RuntimeStatus.RUNNING in statuses
@@ -196,14 +206,14 @@ def _status_clauses(statuses: frozenset[RuntimeStatus], now: datetime) -> list[s
     return clauses
 
 
-def quote(value: str) -> str:
+def quote(value: str, what: str = "workflow name") -> str:
     """A string literal for a visibility query.
 
     Temporal's query parser takes SQL-style literals; refusing quotes and backslashes is
     simpler and safer than relying on its escaping rules for user input.
     """
     if any(char in value for char in "'\"\\") or any(ord(char) < 32 for char in value):
-        raise InvalidRequestError(f"workflow name {value!r} contains quotes or control characters")
+        raise InvalidRequestError(f"{what} {value!r} contains quotes or control characters")
     return f"'{value}'"
 
 

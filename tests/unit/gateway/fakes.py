@@ -144,6 +144,8 @@ class FakeMemoryComponent(WorkflowComponent):
 
     async def purge(self, request: contracts.PurgeRequest) -> contracts.PurgeResult:
         await self._enter()
+        if request.instance_id.startswith("undeletable"):
+            raise contracts.BackendUnavailableError("the fake store refuses to delete it")
         if not self._state(request.instance_id).runtime_status.is_terminal:
             raise contracts.InvalidStateError("only a terminal instance can be purged")
         del self.instances[request.instance_id]
