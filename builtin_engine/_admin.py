@@ -130,12 +130,28 @@ class DirectOps:
         return self.ready().get(instance_id)
 
     def list_page(
-        self, statuses: Sequence[WorkflowStatus], name: str | None, page_size: int, token: str | None
+        self,
+        statuses: Sequence[WorkflowStatus],
+        name: str | None,
+        page_size: int,
+        token: str | None,
+        *,
+        created_after: float | None = None,
+        created_before: float | None = None,
+        id_prefix: str | None = None,
     ) -> WorkflowStatePage:
         wanted = stored_statuses(statuses)
         if statuses and not wanted:
             return WorkflowStatePage([], None)
-        page = self.ready().list_instances(wanted, name, page_size, token)
+        page = self.ready().list_instances(
+            wanted,
+            name,
+            page_size,
+            token,
+            created_after=created_after,
+            created_before=created_before,
+            id_prefix=id_prefix,
+        )
         return WorkflowStatePage([WorkflowState.of(r) for r in page.records], page.token)
 
     def history(self, instance_id: str) -> list[WorkflowHistoryEvent]:
@@ -164,6 +180,12 @@ class DirectOps:
 def timeout_of(seconds: float) -> float | None:
     """Dapr's convention: 0 means wait forever."""
     return None if not seconds or seconds <= 0 else float(seconds)
+
+
+def _bound(moment: datetime | None) -> float | None:
+    """A time filter's bound in epoch seconds, half a microsecond early: stored times are
+    shown rounded to the microsecond, so a bound copied from a shown time must include it."""
+    return None if moment is None else moment.timestamp() - 0.5e-6
 
 
 def start_time(start_at: datetime | None) -> float | None:
@@ -262,10 +284,23 @@ class WorkflowAdmin:
         workflow_name: str | None = None,
         page_size: int = 100,
         continuation_token: str | None = None,
+        *,
+        created_after: datetime | None = None,
+        created_before: datetime | None = None,
+        id_prefix: str | None = None,
     ) -> WorkflowStatePage:
-        """One page of instances, newest first."""
+        """One page of instances, newest first; ``created_after`` (inclusive) and
+        ``created_before`` (exclusive) are aware datetimes, ``id_prefix`` a case-sensitive
+        start of the instance ID."""
         return await asyncio.to_thread(
-            self.direct.list_page, statuses, workflow_name, page_size, continuation_token
+            self.direct.list_page,
+            statuses,
+            workflow_name,
+            page_size,
+            continuation_token,
+            created_after=_bound(created_after),
+            created_before=_bound(created_before),
+            id_prefix=id_prefix,
         )
 
     async def history(self, instance_id: str) -> list[WorkflowHistoryEvent]:

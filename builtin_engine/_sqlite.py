@@ -284,7 +284,15 @@ class SQLiteStore(Store):
         return [r[0] for r in rows]
 
     def list_instances(
-        self, statuses: Sequence[Status], name: str | None, page_size: int, token: str | None
+        self,
+        statuses: Sequence[Status],
+        name: str | None,
+        page_size: int,
+        token: str | None,
+        *,
+        created_after: float | None = None,
+        created_before: float | None = None,
+        id_prefix: str | None = None,
     ) -> Page:
         clauses: list[str] = []
         params: list[Any] = []
@@ -294,6 +302,16 @@ class SQLiteStore(Store):
         if name is not None:
             clauses.append("name=?")
             params.append(name)
+        if created_after is not None:
+            clauses.append("created_at >= ?")
+            params.append(created_after)
+        if created_before is not None:
+            clauses.append("created_at < ?")
+            params.append(created_before)
+        if id_prefix:
+            # substr, not LIKE: LIKE ignores ASCII case and treats % and _ as wildcards
+            clauses.append("substr(instance_id, 1, ?) = ?")
+            params.extend((len(id_prefix), id_prefix))
         if token:
             created, last_id = _decode_token(token)
             clauses.append("(created_at < ? OR (created_at = ? AND instance_id < ?))")

@@ -135,9 +135,21 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def list_instances(
-        self, statuses: Sequence[Status], name: str | None, page_size: int, token: str | None
+        self,
+        statuses: Sequence[Status],
+        name: str | None,
+        page_size: int,
+        token: str | None,
+        *,
+        created_after: float | None = None,
+        created_before: float | None = None,
+        id_prefix: str | None = None,
     ) -> Page:
-        """Instances matching the filters, newest first (empty ``statuses`` = any)."""
+        """Instances matching the filters, newest first (empty ``statuses`` = any).
+
+        ``created_after`` (inclusive) and ``created_before`` (exclusive) are epoch seconds;
+        ``id_prefix`` matches the start of the instance ID, case-sensitively.
+        """
 
     @abc.abstractmethod
     def read_inbox(self, after_id: int, limit: int) -> list[InboxMessage]:

@@ -39,6 +39,7 @@ from contracts import (
     InstanceState,
     InvalidRequestError,
     InvalidStateError,
+    ListFilter,
     ListRequest,
     PauseRequest,
     PurgeRequest,
@@ -107,6 +108,7 @@ class BuiltinComponent(WorkflowComponent):
     """Flowport's built-in engine behind the Dapr-compatible API."""
 
     capabilities: ClassVar[frozenset[Capability]] = ALL_CAPABILITIES
+    list_filters: ClassVar[frozenset[ListFilter]] = frozenset(ListFilter)
 
     def __init__(self, spec: ComponentSpec) -> None:
         super().__init__(spec)
@@ -254,7 +256,13 @@ class BuiltinComponent(WorkflowComponent):
             return InstancePage([], None)
         with _mapped(None):
             page = await self.admin.list_instances(
-                statuses, request.workflow_name, request.page_size, request.continuation_token
+                statuses,
+                request.workflow_name,
+                request.page_size,
+                request.continuation_token,
+                created_after=request.created_after,
+                created_before=request.created_before,
+                id_prefix=request.instance_id_prefix,
             )
         return InstancePage([_instance_state(s) for s in page.states], page.continuation_token)
 
