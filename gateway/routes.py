@@ -401,7 +401,7 @@ class WorkflowApi:
         except contracts.WorkflowError as exc:
             raise OperationError(exc, operation) from exc
         except Exception as exc:
-            log.exception("component failed during bulk %s", operation.value)
+            log.exception("component failed during a bulk %s", operation)
             raise ApiError(
                 "internal", f"the component failed: {type(exc).__name__}: {exc}", operation=operation
             ) from exc
