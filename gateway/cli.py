@@ -135,6 +135,13 @@ def _parser() -> argparse.ArgumentParser:
     components = commands.add_parser("components", help="validate and list the configured components")
     add_common(components)
 
+    commands.add_parser(
+        "workflow",
+        help="list, get, history, start, raise-event, pause, resume, terminate, purge instances "
+        "through a running gateway (flowport workflow --help)",
+        add_help=False,
+    )
+
     conformance = commands.add_parser(
         "conformance",
         help="run the component conformance kit on a facts file (extra arguments go to pytest)",
