@@ -1,6 +1,7 @@
 """The built-in engine through the REST API: chain workflows per second, and the cost of a step.
 
     python -m bench.rest_engine [--quick] [--async-activity]
+    python -m bench.rest_engine --telemetry [--quick] [--rounds 3]
 
 Serves this module's ``runtime`` with a real gateway (``flowport serve`` in a subprocess, so the
 client's load generator does not share its interpreter) on a fresh SQLite store at full
@@ -17,6 +18,9 @@ durability (WAL, synchronous=FULL), then, over HTTP only:
    (``lastUpdatedAt - createdAt``), and the round trip of start and get requests.
 
 Targets (issue 3, engine API): >= 300 workflows/s, per-step p50 <= 1.5 ms.
+
+``--telemetry`` instead compares the throughput phase with metrics and traces off, metrics on,
+and traces on as well (OTLP/HTTP to a receiver in this process), alternated ``--rounds`` times.
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
+import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -31,6 +37,7 @@ import textwrap
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -40,6 +47,7 @@ import httpx
 import builtin_engine as wf
 from bench._http import Connection
 from gateway.testing import free_port
+from tests.servers.otlp import running_otlp_receiver
 
 REPO = Path(__file__).resolve().parents[1]
 COMPONENT = "bench"
@@ -71,9 +79,17 @@ def chain(ctx: wf.DaprWorkflowContext, spec: dict[str, Any]) -> Any:
 # --- the gateway -------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Gateway:
+    url: str
+    pid: int
+
+
 @contextmanager
-def serving_gateway() -> Iterator[str]:
-    """``flowport serve`` in a subprocess hosting ``runtime`` on a fresh store; yields its URL."""
+def serving_gateway(metrics: bool = False, env: dict[str, str] | None = None) -> Iterator[Gateway]:
+    """``flowport serve`` in a subprocess hosting ``runtime`` on a fresh store.
+
+    Metrics off unless ``metrics``; tracing only through ``OTEL_*`` variables in ``env``."""
     with tempfile.TemporaryDirectory(prefix="flowport-rest-bench-") as tmp:
         resources = Path(tmp) / "resources"
         resources.mkdir()
@@ -102,11 +118,14 @@ def serving_gateway() -> Iterator[str]:
             str(resources),
             "--port",
             str(port),
+            "--metrics-port",
+            str(free_port() if metrics else 0),
             "--log-level",
             "warning",
         ]
+        environment = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
         # From the repository root: the gateway imports ``bench.rest_engine`` from there.
-        process = subprocess.Popen(command, cwd=REPO)
+        process = subprocess.Popen(command, cwd=REPO, env={**environment, **(env or {})})
         url = f"http://127.0.0.1:{port}"
         try:
             deadline = time.monotonic() + 60
@@ -119,7 +138,7 @@ def serving_gateway() -> Iterator[str]:
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError("the gateway did not start")
                 time.sleep(0.05)
-            yield url
+            yield Gateway(url, process.pid)
         finally:
             process.terminate()
             try:
@@ -145,6 +164,12 @@ def ms(seconds: float) -> str:
 
 def p50_p99(values: Sequence[float]) -> str:
     return f"p50 {ms(percentile(values, 0.5))}, p99 {ms(percentile(values, 0.99))}"
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time the process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _time(text: str) -> float:
@@ -203,7 +228,10 @@ async def step_intervals(conn: Connection, instance_id: str) -> list[float]:
     return [b - a for a, b in itertools.pairwise(times)]
 
 
-async def throughput(pool: Sequence[Connection], count: int, spec: dict[str, Any], prefix: str) -> None:
+async def throughput(
+    pool: Sequence[Connection], count: int, spec: dict[str, Any], prefix: str
+) -> tuple[float, float]:
+    """Runs and prints the throughput phase; returns workflows/s and the start request's p50."""
     conn = pool[0]
     ids = [f"{prefix}-{i}" for i in range(count)]
     began = time.perf_counter()
@@ -222,6 +250,7 @@ async def throughput(pool: Sequence[Connection], count: int, spec: dict[str, Any
         flush=True,
     )
     print(f"  step interval under that load: {p50_p99(intervals)}", flush=True)
+    return count / elapsed, percentile(latencies, 0.5)
 
 
 async def long_chain(conn: Connection, steps: int, spec: dict[str, Any], instance_id: str) -> None:
@@ -266,8 +295,8 @@ async def main(quick: bool, async_activity: bool) -> None:
         f"{' (quick)' if quick else ''}:",
         flush=True,
     )
-    with serving_gateway() as url:
-        pool = [await Connection.open(url) for _ in range(IN_FLIGHT)]
+    with serving_gateway() as gateway:
+        pool = [await Connection.open(gateway.url) for _ in range(IN_FLIGHT)]
         try:
             await throughput(pool, 50, spec, "warm")  # imports, caches, connections
             await throughput(pool, count, spec, "tp")
@@ -278,9 +307,63 @@ async def main(quick: bool, async_activity: bool) -> None:
                 conn.close()
 
 
+async def telemetry(quick: bool, rounds: int) -> None:
+    """The throughput phase on three gateways, alternated ``rounds`` times in one run: metrics
+    and traces off; metrics on (scraped by nobody: recording is the cost); metrics on and
+    traces exported over OTLP/HTTP to a receiver in this process."""
+    count = 300 if quick else 3000
+    spec = {"steps": 5, "async": False}
+    results: dict[str, list[tuple[float, float, float]]] = {}
+    with running_otlp_receiver() as receiver:
+        configurations = {
+            "metrics off, traces off": (False, None),
+            "metrics on, traces off": (True, None),
+            "metrics on, traces on (OTLP)": (
+                True,
+                {"OTEL_TRACES_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint},
+            ),
+        }
+        for round_ in range(rounds):
+            for label, (metrics, env) in configurations.items():
+                print(f"round {round_ + 1}, {label}:", flush=True)
+                with serving_gateway(metrics, env) as gateway:
+                    pool = [await Connection.open(gateway.url) for _ in range(IN_FLIGHT)]
+                    try:
+                        await throughput(pool, 50, spec, "warm")
+                        cpu = cpu_seconds(gateway.pid)
+                        rate, start_p50 = await throughput(pool, count, spec, "tp")
+                        cpu_per_workflow = (cpu_seconds(gateway.pid) - cpu) / count
+                        results.setdefault(label, []).append((rate, start_p50, cpu_per_workflow))
+                    finally:
+                        for conn in pool:
+                            conn.close()
+        spans = len(receiver.spans())
+    base_rate, _, base_cpu = (
+        statistics.median(v) for v in zip(*results["metrics off, traces off"], strict=True)
+    )
+    print(f"telemetry cost, median of {rounds} alternated rounds of {count} five-step chains:")
+    for label, runs in results.items():
+        rate, start_p50, cpu = (statistics.median(v) for v in zip(*runs, strict=True))
+        print(
+            f"  {label:30} {rate:6.0f} workflows/s ({(rate / base_rate - 1) * 100:+5.1f}%), "
+            f"gateway CPU {ms(cpu)} per workflow ({(cpu / base_cpu - 1) * 100:+5.1f}%), "
+            f"start request p50 {ms(start_p50)}"
+        )
+    print(f"  ({spans} spans reached the OTLP receiver)")
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a smoke run that finishes in seconds")
     parser.add_argument("--async-activity", action="store_true", help="use an async def no-op activity")
+    parser.add_argument(
+        "--telemetry",
+        action="store_true",
+        help="instead: throughput with metrics and traces off, metrics on, and traces on too",
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="alternated rounds of --telemetry")
     arguments = parser.parse_args()
-    asyncio.run(main(arguments.quick, arguments.async_activity))
+    if arguments.telemetry:
+        asyncio.run(telemetry(arguments.quick, arguments.rounds))
+    else:
+        asyncio.run(main(arguments.quick, arguments.async_activity))

@@ -93,6 +93,8 @@ def start_gateway(resources: Path, port: int, log: Path) -> subprocess.Popen[byt
         "127.0.0.1",
         "--port",
         str(port),
+        "--metrics-port",
+        "0",
         "--log-level",
         "warning",
     ]

@@ -13,14 +13,18 @@ from typing import Any
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
+from opentelemetry import trace
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from flowport_client import models as wire
 from gateway import problems
+from gateway.health import DEFAULT_HEALTH_INTERVAL, HealthWatch, readiness
 from gateway.problems import ApiError, OperationError
 from gateway.registry import ComponentRegistry, ComponentSlot
 from gateway.routes import WorkflowApi
+from gateway.telemetry.metrics import BUILD_INFO, OperationMetrics
+from gateway.telemetry.middleware import TelemetryMiddleware
 
 log = logging.getLogger(__name__)
 
@@ -41,24 +45,34 @@ def create_app(
     api_token: str | None = None,
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
     manage_components: bool = True,
+    metrics: bool = True,
+    tracer: trace.Tracer | None = None,
+    health_interval: float = DEFAULT_HEALTH_INTERVAL,
 ) -> FastAPI:
     """The gateway app; its lifespan initialises the registry's components and closes them
-    (unless ``manage_components`` is false: then the caller does, as the CLI does).
+    (unless ``manage_components`` is false: then the caller does, as the CLI does), and checks
+    their health every ``health_interval`` seconds.
 
-    With ``api_token`` every route but ``/v1.0/healthz`` requires it, in Dapr's
-    ``dapr-api-token`` header or as ``Authorization: Bearer``.
+    With ``api_token`` every route but the health probes requires it, in Dapr's
+    ``dapr-api-token`` header or as ``Authorization: Bearer``. With ``metrics`` every workflow
+    request is counted and timed (served by ``gateway.telemetry.metrics.serve_metrics``); with a
+    ``tracer``, every request and component operation is a span.
     """
+    watch = HealthWatch(registry, health_interval)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        if not manage_components:
-            yield
-            return
-        await registry.start()
+        if manage_components:
+            await registry.start()
+        stop = asyncio.Event()
+        watching = asyncio.create_task(watch.run(stop), name="flowport-health")
         try:
             yield
         finally:
-            await registry.close()
+            stop.set()
+            await watching
+            if manage_components:
+                await registry.close()
 
     app = FastAPI(
         title="Flowport",
@@ -68,10 +82,20 @@ def create_app(
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
+        # FastAPI's own OpenTelemetry spans (on whenever a tracer provider is set) would double
+        # the request span that TelemetryMiddleware makes, at a cost per request we do not want.
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     guarded = [Depends(_token_guard(api_token))] if api_token else []
 
-    api = WorkflowApi(registry, request_timeout)
+    app.add_middleware(
+        TelemetryMiddleware,
+        is_component=lambda name: registry.slot(name) is not None,
+        metrics=OperationMetrics() if metrics else None,
+        tracer=tracer,
+    )
+    BUILD_INFO.labels(version()).set(1)
+    api = WorkflowApi(registry, request_timeout, health=watch, tracer=tracer)
     for index, prefix in enumerate(API_PREFIXES):
         app.include_router(api.router(prefix, in_schema=index == 0), dependencies=guarded)
 
@@ -79,6 +103,39 @@ def create_app(
     async def healthz() -> Response:
         """Liveness: 204 while the gateway serves requests (never requires the token)."""
         return Response(status_code=204)
+
+    async def ready(request: Request) -> Response:
+        """Readiness: 204 when every component is initialised and healthy, else a 503 problem
+        document naming each one that is not (``ignoreErrors`` ones are listed, never block).
+        Never requires the token."""
+        states = await readiness(registry)
+        failing = [state for state in states if not state.ready]
+        if not any(state.blocking for state in failing):
+            return Response(status_code=204)
+        detail = "; ".join(
+            f"{s.name}{'' if s.blocking else ' (ignoreErrors)'}: {s.detail or 'not healthy'}" for s in failing
+        )
+        components = [
+            {"name": s.name, "ready": s.ready, "ignoreErrors": not s.blocking, "detail": s.detail}
+            for s in states
+        ]
+        return problems.problem_response(
+            problems.PROBLEMS["not-ready"],
+            f"not ready: {detail}",
+            path=request.url.path,
+            extra={"components": components},
+        )
+
+    for path, operation_id in (("/v1.0/healthz/outbound", "healthzOutbound"), ("/readyz", "readyz")):
+        app.add_api_route(
+            path,
+            ready,
+            methods=["GET"],
+            status_code=204,
+            tags=["health"],
+            operation_id=operation_id,
+            responses={503: {"model": wire.Problem, "content": {problems.PROBLEM_JSON: {}}}},
+        )
 
     @app.get(
         "/v1.0/metadata",

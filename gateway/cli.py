@@ -18,10 +18,14 @@ from contracts import ALL_CAPABILITIES, ComponentConfigError
 from gateway.app import DEFAULT_REQUEST_TIMEOUT, create_app, version
 from gateway.registry import ComponentRegistry
 from gateway.resources import ResourcesError
+from gateway.telemetry import tracing
+from gateway.telemetry.logs import LOG_FORMATS, configure_logging
+from gateway.telemetry.metrics import MetricsServer, serve_metrics
 
 log = logging.getLogger("flowport")
 
 TOKEN_VARIABLES = ("FLOWPORT_API_TOKEN", "DAPR_API_TOKEN")
+DEFAULT_METRICS_PORT = 9090
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -30,9 +34,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _conformance(args.facts, extra)
     if extra:
         _parser().error(f"unrecognized arguments: {' '.join(extra)}")
-    logging.basicConfig(
-        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    try:
+        provider = tracing.tracer_provider_from_environment() if args.command == "serve" else None
+    except tracing.TracingConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    configure_logging(args.log_level, args.log_format, tracing=provider is not None)
     paths = [Path(path) for path in args.resources_path]
     try:
         registry = ComponentRegistry.from_resources(paths)
@@ -43,27 +50,49 @@ def main(argv: Sequence[str] | None = None) -> int:
         _list_components(registry)
         return 0
     token = args.api_token or next((os.environ[v] for v in TOKEN_VARIABLES if os.environ.get(v)), None)
-    app = create_app(registry, api_token=token, request_timeout=args.request_timeout, manage_components=False)
-    config = uvicorn.Config(app, host=args.host, port=args.port, log_level=args.log_level, lifespan="on")
+    app = create_app(
+        registry,
+        api_token=token,
+        request_timeout=args.request_timeout,
+        manage_components=False,
+        metrics=args.metrics_port != 0,
+        tracer=tracing.install(provider) if provider is not None else None,
+    )
+    # log_config=None: uvicorn's loggers, access log included, use the handler set up above.
+    config = uvicorn.Config(
+        app, host=args.host, port=args.port, log_level=args.log_level, lifespan="on", log_config=None
+    )
+    try:
+        metrics_server = serve_metrics(args.host, args.metrics_port) if args.metrics_port else None
+    except OSError as exc:
+        print(f"error: cannot serve metrics on {args.host}:{args.metrics_port}: {exc}", file=sys.stderr)
+        return 1
     try:
         # uvicorn's loop factory: uvloop where it is installed, as `uvicorn` itself would run.
         with asyncio.Runner(loop_factory=config.get_loop_factory()) as runner:
-            runner.run(_serve(registry, config))
+            runner.run(_serve(registry, config, metrics_server))
     except ResourcesError as exc:
         _report(exc.errors)
         return 1
     except KeyboardInterrupt:
         pass
+    finally:
+        if metrics_server is not None:
+            metrics_server.close()
+        if provider is not None:
+            provider.shutdown()  # exports the spans still batched
     return 0
 
 
-async def _serve(registry: ComponentRegistry, config: uvicorn.Config) -> None:
+async def _serve(registry: ComponentRegistry, config: uvicorn.Config, metrics: MetricsServer | None) -> None:
     # Components are initialised here, not in the ASGI lifespan, so that a failure is
     # reported as one clear message instead of a server traceback.
     await registry.start()
     try:
         names = ", ".join(slot.name for slot in registry.slots) or "none"
         log.info("flowport %s serving components: %s", version(), names)
+        if metrics is not None:
+            log.info("metrics on http://%s:%d/metrics", config.host, metrics.port)
         await uvicorn.Server(config).serve()
     finally:
         await registry.close()
@@ -121,6 +150,9 @@ def _parser() -> argparse.ArgumentParser:
             help="directory of Dapr component YAML files (repeatable)",
         )
         command.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+        command.add_argument(
+            "--log-format", default="text", choices=LOG_FORMATS, help="text (default) or JSON lines"
+        )
 
     serve = commands.add_parser("serve", help="serve the workflow API")
     add_common(serve)
@@ -131,6 +163,13 @@ def _parser() -> argparse.ArgumentParser:
         help=f"require this token (else ${TOKEN_VARIABLES[0]} or ${TOKEN_VARIABLES[1]})",
     )
     serve.add_argument("--request-timeout", type=float, default=DEFAULT_REQUEST_TIMEOUT, metavar="SECONDS")
+    serve.add_argument(
+        "--metrics-port",
+        type=int,
+        default=DEFAULT_METRICS_PORT,
+        metavar="PORT",
+        help=f"Prometheus metrics on their own listener (default {DEFAULT_METRICS_PORT}, Dapr's; 0: off)",
+    )
 
     components = commands.add_parser("components", help="validate and list the configured components")
     add_common(components)

@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 import contracts
+from gateway.telemetry.context import note_problem
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "urn:flowport:problem:"
@@ -92,6 +93,7 @@ PROBLEMS: dict[type[contracts.WorkflowError] | str, Problem] = {
     "not-found": Problem(404, "route-not-found", "Not found", "ERR_NOT_FOUND"),
     "method-not-allowed": Problem(405, "method-not-allowed", "Method not allowed", "ERR_METHOD_NOT_ALLOWED"),
     "internal": Problem(500, "internal", "Internal error", None),
+    "not-ready": Problem(503, "not-ready", "Not ready", "ERR_HEALTH_NOT_READY"),
 }
 
 _INTERNAL_CODE = "ERR_INTERNAL"
@@ -157,8 +159,10 @@ def problem_response(
     path: str,
     operation: Operation | None = None,
     headers: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> Response:
-    body = problem_body(problem, message, path, operation)
+    note_problem(problem.slug)
+    body = {**problem_body(problem, message, path, operation), **(extra or {})}
     return Response(json.dumps(body), status_code=problem.status, media_type=PROBLEM_JSON, headers=headers)
 
 

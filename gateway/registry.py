@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +13,7 @@ from pathlib import Path
 from contracts import ComponentConfigError, ComponentHealth, WorkflowComponent
 from gateway.plugins import Plugin, load_plugin
 from gateway.resources import ComponentDefinition, ResourcesError, load_resources
+from gateway.telemetry.metrics import COMPONENT_INIT_SECONDS
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +26,8 @@ class ComponentSlot:
     plugin: Plugin | None = None
     component: WorkflowComponent | None = None
     error: str | None = None
+    #: true once ``init`` succeeded
+    initialised: bool = False
 
     @property
     def name(self) -> str:
@@ -93,8 +97,11 @@ class ComponentRegistry:
     async def _init(self, slot: ComponentSlot) -> ComponentConfigError | None:
         assert slot.component is not None
         definition = slot.definition
+        began = time.perf_counter()
         try:
             await asyncio.wait_for(slot.component.init(), timeout=definition.init_timeout)
+            COMPONENT_INIT_SECONDS.labels(slot.name, definition.spec.type).set(time.perf_counter() - began)
+            slot.initialised = True
             return None
         except TimeoutError:
             reason = f"init did not finish within initTimeout ({definition.init_timeout:g}s)"

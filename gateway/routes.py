@@ -9,23 +9,28 @@ the handlers in ``gateway.problems``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import re
 import uuid
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Iterator
 from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Query, Request
+from opentelemetry import trace
+from opentelemetry.trace import Status, StatusCode
 from starlette.responses import Response
 
 import contracts
 from contracts import Capability, RuntimeStatus
 from flowport_client import models as wire
 from gateway import listing, models, problems
+from gateway.health import HealthWatch
 from gateway.problems import ApiError, Operation, OperationError
 from gateway.registry import ComponentRegistry
+from gateway.telemetry.context import OPERATION_NAMES, current_request, note_instance
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -86,9 +91,18 @@ Filter = Annotated[contracts.InstanceFilter, Depends(instance_filter)]
 class WorkflowApi:
     """The handlers, bound to one registry and one request timeout."""
 
-    def __init__(self, registry: ComponentRegistry, request_timeout: float) -> None:
+    def __init__(
+        self,
+        registry: ComponentRegistry,
+        request_timeout: float,
+        *,
+        health: HealthWatch | None = None,
+        tracer: trace.Tracer | None = None,
+    ) -> None:
         self._registry = registry
         self._timeout = request_timeout
+        self._health = health
+        self._tracer = tracer
 
     def router(self, prefix: str, *, in_schema: bool) -> APIRouter:
         suffix = "" if in_schema else "_" + prefix.strip("/").replace(".", "_").replace("-", "_")
@@ -103,6 +117,8 @@ class WorkflowApi:
                 methods=[method],
                 operation_id=op_id + suffix,
                 status_code=status,
+                # Named after its operation: the telemetry middleware reads the name.
+                name=OPERATION_NAMES[op_id],
                 responses={**common, **extra.pop("responses", {})},
                 **extra,
             )
@@ -186,6 +202,7 @@ class WorkflowApi:
                 self.list_across,
                 methods=["GET"],
                 operation_id="listAllWorkflows" + suffix + ("" if in_doc else "_slash"),
+                name=OPERATION_NAMES["listAllWorkflows"],
                 response_model=wire.MergedInstanceList,
                 responses=_errors(400, 500),
                 include_in_schema=in_doc,
@@ -231,10 +248,29 @@ class WorkflowApi:
             raise OperationError(error, operation)
         return component
 
-    async def _call(self, operation: Operation, call: Awaitable[T]) -> T:
+    async def _call(
+        self,
+        operation: Operation,
+        target: contracts.WorkflowComponent,
+        call: Awaitable[T],
+        instance_id: str | None = None,
+    ) -> T:
+        """Await one component operation under the request timeout (in its span, if tracing)."""
+        if self._tracer is None:
+            return await self._answer(operation, target, call)
+        with self._span(target, instance_id):
+            return await self._answer(operation, target, call)
+
+    async def _answer(
+        self, operation: Operation, target: contracts.WorkflowComponent, call: Awaitable[T]
+    ) -> T:
         try:
             async with asyncio.timeout(self._timeout):
-                return await call
+                result = await call
+        except contracts.BackendUnavailableError as exc:
+            if self._health is not None:
+                self._health.observe(target.name, False, exc.message)
+            raise OperationError(exc, operation) from exc
         except contracts.WorkflowError as exc:
             raise OperationError(exc, operation) from exc
         except TimeoutError:
@@ -246,6 +282,29 @@ class WorkflowApi:
             raise ApiError(
                 "internal", f"the component failed: {type(exc).__name__}: {exc}", operation=operation
             ) from exc
+        if self._health is not None:
+            self._health.observe(target.name, True)
+        return result
+
+    @contextlib.contextmanager
+    def _span(self, target: contracts.WorkflowComponent, instance_id: str | None) -> Iterator[None]:
+        """The component operation's span, named like its metrics: ``create_workflow orders``."""
+        assert self._tracer is not None
+        request = current_request.get()
+        operation = (request.operation if request else None) or "operation"
+        attributes = {"flowport.component": target.name, "flowport.operation": operation}
+        if instance_id is not None:
+            attributes["flowport.instance_id"] = instance_id
+        with self._tracer.start_as_current_span(
+            f"{operation} {target.name}", attributes=attributes, record_exception=False
+        ) as span:
+            try:
+                yield
+            except (OperationError, ApiError) as exc:
+                error = exc.error if isinstance(exc, OperationError) else exc
+                span.record_exception(error)
+                span.set_status(Status(StatusCode.ERROR, str(error)))
+                raise
 
     # --- handlers -------------------------------------------------------------------
 
@@ -263,6 +322,7 @@ class WorkflowApi:
         start options of the component (for example ``taskQueue`` on Temporal)."""
         target = self._component(component, Capability.START)
         instance_id = instanceID or str(uuid.uuid4())
+        note_instance(instance_id)
         _check_instance_id(instance_id)
         options = {k: v for k, v in request.query_params.items() if k not in _START_PARAMETERS}
         unknown = sorted(set(options) - target.start_options)
@@ -280,7 +340,7 @@ class WorkflowApi:
             start_at=startTime,
             options=options,
         )
-        await self._call(Capability.START, target.start(start))
+        await self._call(Capability.START, target, target.start(start), instance_id)
         location = f"{request.url.path.rsplit('/workflows/', 1)[0]}/workflows/{component}/{instance_id}"
         return Response(
             json.dumps({"instanceID": instance_id}),
@@ -292,7 +352,8 @@ class WorkflowApi:
     async def get(self, component: str, instanceID: str) -> Response:
         """The instance's state, as Dapr shows it."""
         target = self._component(component, Capability.GET)
-        state = await self._call(Capability.GET, target.get(contracts.GetRequest(instanceID)))
+        get = contracts.GetRequest(instanceID)
+        state = await self._call(Capability.GET, target, target.get(get), instanceID)
         return _json(models.state_body(state))
 
     async def list_instances(
@@ -304,9 +365,8 @@ class WorkflowApi:
     ) -> Response:
         """One page of instances, newest first; follow ``continuationToken`` for the next."""
         target = self._filtering(component, selection, Capability.LIST)
-        page = await self._call(
-            Capability.LIST, target.list_instances(_list_request(selection, pageSize, continuationToken))
-        )
+        listing_request = _list_request(selection, pageSize, continuationToken)
+        page = await self._call(Capability.LIST, target, target.list_instances(listing_request))
         return _json(
             {
                 "instances": [models.state_body(state) for state in page.instances],
@@ -335,7 +395,7 @@ class WorkflowApi:
         async def fetch(name: str, token: str | None, size: int) -> contracts.InstancePage:
             target = self._filtering(name, selection, Capability.LIST)
             return await self._call(
-                Capability.LIST, target.list_instances(_list_request(selection, size, token))
+                Capability.LIST, target, target.list_instances(_list_request(selection, size, token))
             )
 
         try:
@@ -369,7 +429,7 @@ class WorkflowApi:
         bulk = contracts.BulkPurgeRequest(
             **_criteria(selection, statuses), recursive=recursive, dry_run=dryRun
         )
-        result = await self._call_bulk(Capability.PURGE, target.purge_instances(bulk))
+        result = await self._call_bulk(Capability.PURGE, target, target.purge_instances(bulk))
         body = {**_bulk_body(result, component, Capability.PURGE, dryRun)}
         body["purgedInstances"] = result.purged_instances
         body["detail"] = result.detail
@@ -390,26 +450,30 @@ class WorkflowApi:
         bulk = contracts.BulkTerminateRequest(
             **_criteria(selection, statuses), reason=reason, recursive=recursive, dry_run=dryRun
         )
-        result = await self._call_bulk(Capability.TERMINATE, target.terminate_instances(bulk))
+        result = await self._call_bulk(Capability.TERMINATE, target, target.terminate_instances(bulk))
         return _json(_bulk_body(result, component, Capability.TERMINATE, dryRun))
 
-    async def _call_bulk(self, operation: Operation, call: Awaitable[T]) -> T:
+    async def _call_bulk(
+        self, operation: Operation, target: contracts.WorkflowComponent, call: Awaitable[T]
+    ) -> T:
         # No overall request timeout: a bulk operation takes as long as its instances need;
         # each runtime call inside it keeps the component's own timeout.
-        try:
-            return await call
-        except contracts.WorkflowError as exc:
-            raise OperationError(exc, operation) from exc
-        except Exception as exc:
-            log.exception("component failed during a bulk %s", operation)
-            raise ApiError(
-                "internal", f"the component failed: {type(exc).__name__}: {exc}", operation=operation
-            ) from exc
+        with self._span(target, None) if self._tracer is not None else contextlib.nullcontext():
+            try:
+                return await call
+            except contracts.WorkflowError as exc:
+                raise OperationError(exc, operation) from exc
+            except Exception as exc:
+                log.exception("component failed during a bulk %s", operation)
+                raise ApiError(
+                    "internal", f"the component failed: {type(exc).__name__}: {exc}", operation=operation
+                ) from exc
 
     async def history(self, component: str, instanceID: str) -> Response:
         """The instance's events, oldest first, normalised across runtimes."""
         target = self._component(component, Capability.HISTORY)
-        events = await self._call(Capability.HISTORY, target.history(contracts.HistoryRequest(instanceID)))
+        history = contracts.HistoryRequest(instanceID)
+        events = await self._call(Capability.HISTORY, target, target.history(history), instanceID)
         return _json({"instanceID": instanceID, "events": [models.event_body(event) for event in events]})
 
     async def raise_event(
@@ -423,19 +487,21 @@ class WorkflowApi:
         target = self._component(component, Capability.RAISE_EVENT)
         data = await _json_body(request, Capability.RAISE_EVENT)
         raise_request = contracts.RaiseEventRequest(instanceID, eventName, data)
-        await self._call(Capability.RAISE_EVENT, target.raise_event(raise_request))
+        await self._call(Capability.RAISE_EVENT, target, target.raise_event(raise_request), instanceID)
         return Response(status_code=202)
 
     async def pause(self, component: str, instanceID: str, reason: str | None = None) -> Response:
         """Suspend the instance; it buffers events until resumed."""
         target = self._component(component, Capability.PAUSE)
-        await self._call(Capability.PAUSE, target.pause(contracts.PauseRequest(instanceID, reason)))
+        pause = contracts.PauseRequest(instanceID, reason)
+        await self._call(Capability.PAUSE, target, target.pause(pause), instanceID)
         return Response(status_code=202)
 
     async def resume(self, component: str, instanceID: str, reason: str | None = None) -> Response:
         """Resume a suspended instance."""
         target = self._component(component, Capability.RESUME)
-        await self._call(Capability.RESUME, target.resume(contracts.ResumeRequest(instanceID, reason)))
+        resume = contracts.ResumeRequest(instanceID, reason)
+        await self._call(Capability.RESUME, target, target.resume(resume), instanceID)
         return Response(status_code=202)
 
     async def terminate(
@@ -451,22 +517,21 @@ class WorkflowApi:
         target = self._component(component, Capability.TERMINATE)
         output = await _json_body(request, Capability.TERMINATE)
         terminate = contracts.TerminateRequest(instanceID, reason, output, recursive)
-        await self._call(Capability.TERMINATE, target.terminate(terminate))
+        await self._call(Capability.TERMINATE, target, target.terminate(terminate), instanceID)
         return Response(status_code=202)
 
     async def purge(self, component: str, instanceID: str, recursive: bool = True) -> Response:
         """Delete a terminal instance and its history (and its children's)."""
         target = self._component(component, Capability.PURGE)
-        result = await self._call(
-            Capability.PURGE, target.purge(contracts.PurgeRequest(instanceID, recursive))
-        )
+        purge = contracts.PurgeRequest(instanceID, recursive)
+        result = await self._call(Capability.PURGE, target, target.purge(purge), instanceID)
         return _json({"purgedInstances": result.purged_instances, "detail": result.detail}, status=202)
 
     async def definition(self, component: str, workflowName: str) -> Response:
         """A declarative workflow definition (ASL, Serverless Workflow) and its graph, for drawing."""
         target = self._component(component, "definition")
         request = contracts.DefinitionRequest(workflowName)
-        definition = await self._call("definition", target.definition(request))
+        definition = await self._call("definition", target, target.definition(request))
         return _json(models.definition_body(definition))
 
 

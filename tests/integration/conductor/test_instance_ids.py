@@ -39,7 +39,7 @@ def second_gateway(conductor_env: str, tmp_path_factory: pytest.TempPathFactory)
     port = free_port()
     log_path = tmp_path_factory.mktemp("second-gateway") / "gateway.log"
     command = [sys.executable, "-m", "gateway.cli", "serve", "--resources-path", str(EXAMPLE_RESOURCES)]
-    command += ["--port", str(port), "--log-level", "warning"]
+    command += ["--port", str(port), "--metrics-port", "0", "--log-level", "warning"]
     with log_path.open("wb") as log:
         process = subprocess.Popen(command, env=dict(os.environ), stdout=log, stderr=subprocess.STDOUT)
     base_url = f"http://127.0.0.1:{port}"
