@@ -21,6 +21,7 @@ from flowport_client import models
 from flowport_client._errors import ProblemError
 
 T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
 API = "/v1.0"
 #: a body of "no value": the request carries no body at all
 NO_BODY: Any = object()
@@ -53,12 +54,12 @@ class Filter:
 
 
 @dataclass(frozen=True, slots=True)
-class Call(Generic[T]):
+class Call(Generic[T_co]):
     """One request and the parser of its successful answer. ``timeout`` ``None``: no limit."""
 
     method: str
     path: str
-    parse: Callable[[httpx.Response], T]
+    parse: Callable[[httpx.Response], T_co]
     params: Sequence[tuple[str, str]] = ()
     body: Any = NO_BODY
     #: no time limit (bulk operations take as long as their instances need)

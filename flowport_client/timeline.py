@@ -122,7 +122,7 @@ def build(events: Sequence[HistoryEvent], now: datetime) -> Timeline | None:
     for event in events:
         if event.kind in _OPENS:
             family = _OPENS[event.kind]
-            label = event.name or family
+            label = event.name or _timer_label(event) or family
             row = _row_for(rows, family, label)
             previous = row.spans[-1] if row.spans else None
             span = Span(
@@ -151,8 +151,8 @@ def build(events: Sequence[HistoryEvent], now: datetime) -> Timeline | None:
                 span.detail = "; ".join(part for part in (span.detail, _detail(event)) if part)
             for key in [key for key, (other, _) in open_spans.items() if other is span]:
                 del open_spans[key]
-        elif event.kind in _ENDS or event.kind is EventKind.WORKFLOW_STARTED:
-            continue
+        elif event.kind in _ENDS or event.kind in (EventKind.WORKFLOW_STARTED, EventKind.OTHER):
+            continue  # OTHER is a runtime's bookkeeping (Temporal's workflow tasks): table only
         else:
             label = event.name or event.kind.value
             instants.spans.append(
@@ -177,6 +177,14 @@ def build(events: Sequence[HistoryEvent], now: datetime) -> Timeline | None:
     if instants.spans:
         rows.append(instants)
     return Timeline(start, end, rows, finished)
+
+
+def _timer_label(event: HistoryEvent) -> str | None:
+    """An unnamed timer is told apart by when it fires."""
+    fire_at = event.details.get("fireAt")
+    if event.kind is not EventKind.TIMER_CREATED or not fire_at:
+        return None
+    return "until " + fire_at.replace("T", " ")[:19]
 
 
 def _row_for(rows: list[Row], family: str, label: str) -> Row:

@@ -3,22 +3,23 @@
 from __future__ import annotations
 
 import asyncio
-import hmac
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import metadata as importlib_metadata
+from importlib import resources
 from typing import Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.staticfiles import StaticFiles
 from opentelemetry import trace
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from flowport_client import models as wire
-from gateway import problems
+from gateway import console, problems
 from gateway.health import DEFAULT_HEALTH_INTERVAL, HealthWatch, readiness
 from gateway.problems import ApiError, OperationError
 from gateway.registry import ComponentRegistry, ComponentSlot
@@ -30,6 +31,7 @@ log = logging.getLogger(__name__)
 
 API_PREFIXES = ("/v1.0", "/v1.0-beta1", "/v1.0-alpha1")
 DEFAULT_REQUEST_TIMEOUT = 30.0
+DOCS_ASSETS = "/docs/static"
 
 
 def version() -> str:
@@ -154,9 +156,26 @@ def create_app(
     async def openapi() -> JSONResponse:
         return JSONResponse(app.openapi())
 
-    @app.get("/docs", include_in_schema=False, dependencies=guarded)
-    async def docs() -> HTMLResponse:
-        return get_swagger_ui_html(openapi_url="/openapi.json", title="Flowport API")
+    # Swagger UI's own files, from the fastapi-offline package: /docs works without a CDN.
+    app.mount(DOCS_ASSETS, StaticFiles(directory=str(resources.files("fastapi_offline") / "static")))
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs(request: Request) -> Response:
+        if api_token is not None and not (
+            console.has_session(request, api_token) or console.has_token(request, api_token)
+        ):
+            return RedirectResponse("/ui/login?next=/docs", status_code=303)
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="Flowport API",
+            swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
+            swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+            swagger_favicon_url="/ui/static/favicon.svg",
+            # No validator badge: it would send the document to an outside service.
+            swagger_ui_parameters={"validatorUrl": None, "persistAuthorization": True},
+        )
+
+    console.mount_console(app, api_token=api_token)
 
     app.add_exception_handler(ApiError, problems.handle_api_error)
     app.add_exception_handler(OperationError, problems.handle_operation_error)
@@ -172,14 +191,10 @@ async def _log_and_answer(request: Request, exc: Exception) -> Response:
 
 
 def _token_guard(expected: str) -> Any:
-    expected_bytes = expected.encode()
-
     async def guard(request: Request) -> None:
-        given = request.headers.get("dapr-api-token")
-        if given is None:
-            scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
-            given = credentials if scheme.lower() == "bearer" else None
-        if given is None or not hmac.compare_digest(given.encode(), expected_bytes):
+        # The console's login cookie counts too, so that /openapi.json and the docs' "try it
+        # out" work in a browser that logged in (the cookie is SameSite=Strict).
+        if not (console.has_token(request, expected) or console.has_session(request, expected)):
             raise ApiError("unauthorized", "a valid API token is required (dapr-api-token header or Bearer)")
 
     return guard

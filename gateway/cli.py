@@ -40,6 +40,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     configure_logging(args.log_level, args.log_format, tracing=provider is not None)
+    # The console calls the API in-process through httpx: one log line per page is noise.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     paths = [Path(path) for path in args.resources_path]
     try:
         registry = ComponentRegistry.from_resources(paths)

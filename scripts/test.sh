@@ -11,6 +11,14 @@ scripts/setup.sh test
 # The worked example of an external plugin, installed as a user would (not editable); after
 # Flowport itself, which it depends on.
 .venv/bin/python -m pip install --quiet ./examples/plugins/flowport-dbos
+# The console's browser tests drive Debian's Chromium through Playwright (Playwright's own
+# browser download cannot work here). Installed once; later runs find it.
+if ! command -v chromium >/dev/null 2>&1; then
+    sudo=(); [[ $(id -u) -eq 0 ]] || sudo=(sudo)
+    echo "test: installing chromium (apt-get)"
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
 jar=$(scripts/fetch-conductor.sh)
 echo "test: conductor server jar: $jar"
 
