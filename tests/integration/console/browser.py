@@ -15,7 +15,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import BrowserContext, Page, Route, sync_playwright
+from playwright.sync_api import BrowserContext, Page, Route, expect, sync_playwright
 
 CHROMIUM = os.environ.get("FLOWPORT_CHROMIUM", "/usr/bin/chromium")
 FLAGS = [
@@ -63,6 +63,8 @@ class Browser:
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: scripts/test.sh installs it (apt-get install chromium)")
+    # Generous: the 2-core machine may be busy; an expectation polls, it never just sleeps.
+    expect.set_options(timeout=30_000)
     shots = Path(os.environ.get(SCREENSHOTS) or tmp_path_factory.mktemp("screenshots"))
     shots.mkdir(parents=True, exist_ok=True)
     profile = tempfile.mkdtemp(prefix="flowport-chromium-")
