@@ -1,168 +1,296 @@
-"""``DaprWorkflowClient``: Dapr's synchronous workflow client, against a store instead of a sidecar."""
+"""The one client path: every client operation, routed to the engine or to the store.
+
+A ``Backend`` is what client operations run against; there are two:
+
+- the ``Engine`` itself, when one runs on the store in this process: operations run on its
+  loop (directly from that loop, through ``run_coroutine_threadsafe`` from any other thread);
+- ``StoreBackend``, for a process without an engine: reads are queries, and commands go to the
+  store's inbox, which the engine hosting the store (in another process) reads within its poll
+  interval.
+
+``WorkflowAdmin`` chooses the backend for each call, in one place (``_call``), and is the async
+client with JSON-text payloads that everything else wraps: the gateway component uses it as
+is, ``aio.DaprWorkflowClient`` encodes Python values around it, and the synchronous
+``DaprWorkflowClient`` runs the async one. Adding an operation: a ``Command`` kind (or a
+``Backend`` method) and one method here.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Awaitable, Callable
+import threading
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
-from typing import Any, TypeVar
+from pathlib import Path
+from typing import Protocol, TypeVar
 
-from builtin_engine._admin import (
-    WorkflowAdmin,
-    has_started,
-    is_done,
-    new_instance_id,
-    start_time,
-    timeout_of,
+from builtin_engine._commands import Command, CommandKind, admit
+from builtin_engine._context import to_timestamp
+from builtin_engine._engine import Engine, running_engine, running_engines
+from builtin_engine._errors import UnknownInstanceError
+from builtin_engine._history import Event, started_event
+from builtin_engine._sqlite import SQLiteStore, sqlite_path
+from builtin_engine._state import (
+    WorkflowHistoryEvent,
+    WorkflowState,
+    WorkflowStatePage,
+    WorkflowStatus,
+    history_events,
+    stored_statuses,
 )
-from builtin_engine._codec import to_json
-from builtin_engine._engine import Engine
-from builtin_engine._registry import name_of
-from builtin_engine._state import WorkflowHistoryEvent, WorkflowState, WorkflowStatePage, WorkflowStatus
-from builtin_engine._store import InstanceRecord, Store
+from builtin_engine._store import InstanceQuery, InstanceRecord, Page, Status, Store
 
 R = TypeVar("R")
 
+#: where a runtime or client keeps its state when told nothing else
+DEFAULT_STORE = Path(".flowport") / "workflows.db"
+STORE_ENV = "FLOWPORT_STORE"
 
-class DaprWorkflowClient:
-    """Start and manage workflow instances.
+#: decides, from an instance's durable record (``None``: there is none), whether a wait is over
+Done = Callable[[InstanceRecord | None], bool]
 
-    ``host``, ``port`` and ``logger_options`` are accepted for compatibility with Dapr's SDK and
-    ignored. ``store`` names the store (a ``Store``, SQLite URL or path); by default the store
-    of the engine running in this process, else ``$FLOWPORT_STORE``, else
-    ``./.flowport/workflows.db``. Works in the process that runs the ``WorkflowRuntime`` (calls
-    go straight to its engine) and in any other process on the same machine (requests go
-    through the store and are picked up by the engine within its poll interval).
+
+def resolve_store(store: Store | str | os.PathLike[str] | None) -> Store:
+    """A store from a ``Store``, a SQLite URL or path, or the default.
+
+    The default is the store of the engine running in this process if there is exactly one,
+    else ``$FLOWPORT_STORE``, else ``./.flowport/workflows.db``.
+    """
+    if isinstance(store, Store):
+        return store
+    if store is None:
+        engines = running_engines()
+        if len(engines) == 1:
+            return engines[0].store
+        store = os.environ.get(STORE_ENV) or DEFAULT_STORE
+    return SQLiteStore(sqlite_path(store))
+
+
+def is_done(record: InstanceRecord | None) -> bool:
+    return record is None or record.status.is_terminal
+
+
+def has_started(record: InstanceRecord | None) -> bool:
+    return record is None or record.status is not Status.PENDING
+
+
+def _bound(moment: datetime | None) -> float | None:
+    """A time filter's bound in epoch seconds, half a microsecond early: stored times are
+    shown rounded to the microsecond, so a bound copied from a shown time must include it."""
+    return None if moment is None else moment.timestamp() - 0.5e-6
+
+
+def timeout_of(seconds: float) -> float | None:
+    """Dapr's convention: 0 means wait forever."""
+    return None if not seconds or seconds <= 0 else float(seconds)
+
+
+class Backend(Protocol):
+    """What client operations run against: the in-process ``Engine``, or ``StoreBackend``."""
+
+    async def schedule(
+        self, name: str, serialized_input: str | None, instance_id: str, start_at: float | None = None
+    ) -> str: ...
+
+    async def send(self, command: Command) -> None: ...
+
+    async def purge(self, instance_id: str, recursive: bool = True) -> int: ...
+
+    async def get(self, instance_id: str) -> InstanceRecord | None: ...
+
+    async def wait(self, instance_id: str, done: Done, timeout_s: float | None) -> InstanceRecord | None: ...
+
+    async def list_instances(self, query: InstanceQuery) -> Page: ...
+
+    async def history(self, instance_id: str) -> list[tuple[int, Event]]: ...
+
+
+class StoreBackend:
+    """Operations on the store itself, for a process without an engine (blocking calls run on a
+    worker thread)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._opened = False
+        self._lock = threading.Lock()
+
+    def _ready(self) -> Store:
+        if not self._opened:
+            with self._lock:
+                if not self._opened:
+                    self.store.open()
+                    self._opened = True
+        return self.store
+
+    async def schedule(
+        self, name: str, serialized_input: str | None, instance_id: str, start_at: float | None = None
+    ) -> str:
+        now = time.time()
+        record = InstanceRecord(
+            instance_id=instance_id,
+            name=name,
+            status=Status.PENDING,
+            created_at=now,
+            updated_at=now,
+            input=serialized_input,
+            execution_id=uuid.uuid4().hex,
+        )
+        started = started_event(name, serialized_input, max(now, start_at or now), record.execution_id)
+        command = Command(CommandKind.START, instance_id)
+        await asyncio.to_thread(lambda: self._ready().post(command, record, started))
+        return instance_id
+
+    async def send(self, command: Command) -> None:
+        def post() -> None:
+            store = self._ready()
+            if admit(command, store.get(command.instance_id)):
+                store.post(command)
+
+        await asyncio.to_thread(post)
+
+    async def purge(self, instance_id: str, recursive: bool = True) -> int:
+        return await asyncio.to_thread(lambda: self._ready().purge(instance_id, recursive))
+
+    async def get(self, instance_id: str) -> InstanceRecord | None:
+        return await asyncio.to_thread(lambda: self._ready().get(instance_id))
+
+    async def wait(self, instance_id: str, done: Done, timeout_s: float | None) -> InstanceRecord | None:
+        deadline = None if timeout_s is None else time.monotonic() + timeout_s
+        pause = 0.005
+        while True:
+            record = await self.get(instance_id)
+            if done(record):
+                return record
+            if deadline is not None and time.monotonic() >= deadline:
+                raise TimeoutError(f"timed out waiting for instance {instance_id!r}")
+            await asyncio.sleep(
+                pause if deadline is None else min(pause, max(0.0, deadline - time.monotonic()))
+            )
+            pause = min(pause * 2, 0.1)
+
+    async def list_instances(self, query: InstanceQuery) -> Page:
+        return await asyncio.to_thread(lambda: self._ready().list_instances(query))
+
+    async def history(self, instance_id: str) -> list[tuple[int, Event]]:
+        return await asyncio.to_thread(lambda: self._ready().history(instance_id))
+
+
+class WorkflowAdmin:
+    """Async operations on one store with JSON-text payloads (what the gateway component uses).
+
+    Beyond Dapr's client it lists instances and reads histories. ``via_store`` never uses an
+    in-process engine (for callers on that engine's own loop that must not wait for it).
     """
 
     def __init__(
-        self,
-        host: str | None = None,
-        port: str | None = None,
-        logger_options: Any = None,
-        *,
-        store: Store | str | os.PathLike[str] | None = None,
+        self, store: Store | str | os.PathLike[str] | None = None, *, via_store: bool = False
     ) -> None:
-        self._admin = WorkflowAdmin(store)
-        self._direct = self._admin.direct
+        self.store = resolve_store(store)
+        self._store_backend = StoreBackend(self.store)
+        self._via_store = via_store
 
-    def _route(self, on_engine: Callable[[Engine], Awaitable[R]], direct: Callable[[], R]) -> R:
-        engine = self._admin.engine()
-        if engine is None or _on_loop(engine.loop):
-            # Blocking the engine's own loop would deadlock: go through the store instead.
-            return direct()
+    def engine(self) -> Engine | None:
+        """The running engine in this process on this store, if any."""
+        if self._via_store:
+            return None
+        engine = running_engine(self.store.identity)
+        return engine if engine is not None and engine.running else None
 
-        async def call() -> R:
-            return await on_engine(engine)
+    async def _call(self, op: Callable[[Backend], Awaitable[R]]) -> R:
+        """Run ``op`` on the backend of this moment (the one routing decision)."""
+        engine = self.engine()
+        if engine is None:
+            return await op(self._store_backend)
+        if engine.loop is asyncio.get_running_loop():
+            return await op(engine)
 
-        return asyncio.run_coroutine_threadsafe(call(), engine.loop).result()
+        async def on_engine_loop() -> R:
+            return await op(engine)
 
-    def schedule_new_workflow(
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(on_engine_loop(), engine.loop))
+
+    async def schedule(
         self,
-        workflow: Callable[..., Any] | str,
-        *,
-        input: Any = None,
+        name: str,
+        serialized_input: str | None,
         instance_id: str | None = None,
         start_at: datetime | None = None,
-        reuse_id_policy: Any = None,
     ) -> str:
-        """Start ``workflow`` (function or name); returns the instance ID once the start is durable.
+        """Create an instance and return its ID once the start is durable."""
+        iid = instance_id or uuid.uuid4().hex
+        at = None if start_at is None else to_timestamp(start_at)
+        return await self._call(lambda b: b.schedule(name, serialized_input, iid, at))
 
-        ``DuplicateInstanceError`` if an instance with ``instance_id`` exists (purge it first).
-        ``start_at`` delays the start (the instance is PENDING until then).
-        """
-        name = name_of(workflow)
-        data = to_json(input)
-        iid = instance_id or new_instance_id()
-        at = start_time(start_at)
-        return self._route(
-            lambda e: e.schedule(name, data, iid, at), lambda: self._direct.schedule(name, data, iid, at)
-        )
+    async def raise_event(self, instance_id: str, event_name: str, serialized_data: str | None) -> None:
+        """Deliver an event (kept until the workflow waits for it); ignored by a finished instance."""
+        command = Command(CommandKind.RAISE_EVENT, instance_id, name=event_name, data=serialized_data)
+        await self._call(lambda b: b.send(command))
 
-    def get_workflow_state(self, instance_id: str, *, fetch_payloads: bool = True) -> WorkflowState | None:
-        """The instance's state, or ``None`` if there is no such instance."""
-        record = self._direct.get(instance_id)
+    async def terminate(
+        self, instance_id: str, serialized_output: str | None = None, recursive: bool = True
+    ) -> None:
+        """Terminate a running instance (and its children); a finished one is left as it is."""
+        command = Command(CommandKind.TERMINATE, instance_id, data=serialized_output, recursive=recursive)
+        await self._call(lambda b: b.send(command))
+
+    async def suspend(self, instance_id: str, reason: str | None = None) -> None:
+        """Suspend: the instance makes no progress and keeps its events until resumed."""
+        await self._call(lambda b: b.send(Command(CommandKind.SUSPEND, instance_id, reason=reason)))
+
+    async def resume(self, instance_id: str, reason: str | None = None) -> None:
+        """Resume a suspended instance and deliver the events it kept."""
+        await self._call(lambda b: b.send(Command(CommandKind.RESUME, instance_id, reason=reason)))
+
+    async def purge(self, instance_id: str, recursive: bool = True) -> int:
+        """Delete a finished instance (and its finished children); how many went."""
+        return await self._call(lambda b: b.purge(instance_id, recursive))
+
+    async def state(self, instance_id: str, *, fetch_payloads: bool = True) -> WorkflowState | None:
+        record = await self._call(lambda b: b.get(instance_id))
         return None if record is None else WorkflowState.of(record, fetch_payloads=fetch_payloads)
 
-    def _wait(
-        self,
-        instance_id: str,
-        done: Callable[[InstanceRecord | None], bool],
-        timeout_s: float | None,
-        fetch_payloads: bool,
+    async def wait(
+        self, instance_id: str, done: Done, timeout_s: float | None, *, fetch_payloads: bool = True
     ) -> WorkflowState | None:
-        record = self._route(
-            lambda e: e.wait(instance_id, done, timeout_s),
-            lambda: self._direct.wait(instance_id, done, timeout_s),
-        )
+        """Wait until ``done(record)``; ``TimeoutError`` after ``timeout_s`` seconds (None = forever)."""
+        record = await self._call(lambda b: b.wait(instance_id, done, timeout_s))
         return None if record is None else WorkflowState.of(record, fetch_payloads=fetch_payloads)
 
-    def wait_for_workflow_start(
-        self, instance_id: str, *, fetch_payloads: bool = False, timeout_in_seconds: int = 0
-    ) -> WorkflowState | None:
-        """Wait until the instance is no longer PENDING; ``TimeoutError`` past the timeout (0 = none)."""
-        return self._wait(instance_id, has_started, timeout_of(timeout_in_seconds), fetch_payloads)
-
-    def wait_for_workflow_completion(
-        self, instance_id: str, *, fetch_payloads: bool = True, timeout_in_seconds: int = 0
-    ) -> WorkflowState | None:
-        """Wait until the instance has finished; ``TimeoutError`` past the timeout (0 = none)."""
-        return self._wait(instance_id, is_done, timeout_of(timeout_in_seconds), fetch_payloads)
-
-    def raise_workflow_event(self, instance_id: str, event_name: str, *, data: Any = None) -> None:
-        """Send an event; kept until the workflow waits for it. ``UnknownInstanceError`` for an unknown ID."""
-        payload = to_json(data)
-        self._route(
-            lambda e: e.raise_event(instance_id, event_name, payload),
-            lambda: self._direct.raise_event(instance_id, event_name, payload),
-        )
-
-    def terminate_workflow(self, instance_id: str, *, output: Any = None, recursive: bool = True) -> None:
-        """Terminate the instance (and, with ``recursive``, its child workflows)."""
-        payload = to_json(output)
-        self._route(
-            lambda e: e.terminate(instance_id, payload, recursive),
-            lambda: self._direct.terminate(instance_id, payload, recursive),
-        )
-
-    def pause_workflow(self, instance_id: str) -> None:
-        """Suspend the instance: no progress, events are buffered until resumed."""
-        self._route(lambda e: e.suspend(instance_id), lambda: self._direct.suspend(instance_id))
-
-    def resume_workflow(self, instance_id: str) -> None:
-        """Resume a suspended instance; ``InstanceStateError`` if it is not suspended."""
-        self._route(lambda e: e.resume(instance_id), lambda: self._direct.resume(instance_id))
-
-    def purge_workflow(self, instance_id: str, recursive: bool = True) -> None:
-        """Delete a finished instance and its history (and its children's, with ``recursive``)."""
-        self._route(
-            lambda e: e.purge(instance_id, recursive), lambda: self._direct.purge(instance_id, recursive)
-        )
-
-    # -- beyond Dapr's client -------------------------------------------------------------------
-
-    def list_workflow_states(
+    async def list_instances(
         self,
-        *,
-        statuses: list[WorkflowStatus] | None = None,
+        statuses: Sequence[WorkflowStatus] = (),
         workflow_name: str | None = None,
         page_size: int = 100,
         continuation_token: str | None = None,
+        *,
+        created_after: datetime | None = None,
+        created_before: datetime | None = None,
+        id_prefix: str | None = None,
     ) -> WorkflowStatePage:
-        """One page of instances, newest first, filtered by status and workflow name."""
-        return self._direct.list_page(statuses or (), workflow_name, page_size, continuation_token)
+        """One page of instances, newest first; ``created_after`` (inclusive) and
+        ``created_before`` (exclusive) are aware datetimes, ``id_prefix`` a case-sensitive
+        start of the instance ID."""
+        wanted = stored_statuses(statuses)
+        if statuses and not wanted:  # only statuses this engine never shows
+            return WorkflowStatePage([], None)
+        query = InstanceQuery(
+            statuses=wanted,
+            name=workflow_name,
+            created_after=_bound(created_after),
+            created_before=_bound(created_before),
+            id_prefix=id_prefix,
+            page_size=page_size,
+            token=continuation_token,
+        )
+        page = await self._call(lambda b: b.list_instances(query))
+        return WorkflowStatePage([WorkflowState.of(r) for r in page.records], page.token)
 
-    def get_workflow_history(self, instance_id: str) -> list[WorkflowHistoryEvent]:
-        """The instance's history events, oldest first; ``UnknownInstanceError`` for an unknown ID."""
-        return self._direct.history(instance_id)
-
-    def close(self) -> None:
-        """Nothing to release (kept for Dapr compatibility)."""
-
-
-def _on_loop(loop: asyncio.AbstractEventLoop) -> bool:
-    try:
-        return asyncio.get_running_loop() is loop
-    except RuntimeError:
-        return False
+    async def history(self, instance_id: str) -> list[WorkflowHistoryEvent]:
+        """The instance's events, oldest first; ``UnknownInstanceError`` for an unknown ID."""
+        events = await self._call(lambda b: b.history(instance_id))
+        if not events and await self._call(lambda b: b.get(instance_id)) is None:
+            raise UnknownInstanceError(f"no instance with ID {instance_id!r}", instance_id=instance_id)
+        return history_events(events)

@@ -1,43 +1,37 @@
-"""The engine as a service: start-up recovery, client operations, and the inbox.
+"""The engine: its lifecycle, and the operations clients call.
 
-``Engine`` adds to the step logic of ``Stepper`` what the outside sees: ``start``/``stop``
-(recovering every unfinished instance from the store), the operations clients call (each
-returns once its effect is durable), and the poll of the inbox where clients in other
-processes leave their requests.
+``Engine`` is the composition root of a running engine. ``start`` opens the store, builds the
+parts (``Services``, the ``InstanceCache``, the ``Stepper``, the ``Dispatcher``, the ``Inbox``),
+recovers every unfinished instance, and starts reading the inbox; ``stop`` undoes it. The
+client operations (``schedule``, ``send`` a ``Command``, ``purge``, ``get``, ``wait``,
+``list_instances``, ``history``) return once their effect is durable; clients reach them
+through ``_client.WorkflowAdmin``, which chooses this engine when it runs in their process and
+the store's inbox otherwise.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
+from builtin_engine._cache import Instance, InstanceCache
 from builtin_engine._codec import to_json
-from builtin_engine._errors import (
-    DuplicateInstanceError,
-    InstanceStateError,
-    UnknownInstanceError,
-    WorkflowEngineError,
-)
-from builtin_engine._history import Event, EventType
+from builtin_engine._commands import Command, CommandKind, InboxMessage, admit
+from builtin_engine._dispatch import Dispatcher
+from builtin_engine._errors import DuplicateInstanceError, InstanceStateError, WorkflowEngineError
+from builtin_engine._history import Event, EventType, started_event
+from builtin_engine._inbox import Inbox
 from builtin_engine._locking import StoreLock
 from builtin_engine._registry import Registry
-from builtin_engine._steps import EngineOptions, Stepper, _Instance, _started_event
-from builtin_engine._store import (
-    InboxMessage,
-    InstanceRecord,
-    Page,
-    Status,
-    Store,
-    WriteUnit,
-)
-from builtin_engine._writer import Callback, GroupCommitter
+from builtin_engine._services import Services
+from builtin_engine._step import Stepper
+from builtin_engine._store import InstanceQuery, InstanceRecord, Page, Status, Store, WriteUnit
+from builtin_engine._writer import Callback, future_callback
 
-log = logging.getLogger("builtin_engine")
 __all__ = ["Engine", "EngineOptions", "running_engine"]
 
 _RUNNING_ENGINES: dict[str, Engine] = {}
@@ -48,43 +42,103 @@ def running_engine(store_identity: str) -> Engine | None:
     return _RUNNING_ENGINES.get(store_identity)
 
 
-class Engine(Stepper):
+def running_engines() -> list[Engine]:
+    return list(_RUNNING_ENGINES.values())
+
+
+@dataclass(frozen=True, slots=True)
+class EngineOptions:
+    """Tuning knobs. The defaults suit a small machine."""
+
+    #: activities running at once (sync and async together)
+    max_concurrent_activities: int = 256
+    #: threads running sync activities
+    thread_pool_workers: int = 16
+    #: instances kept in memory; idle ones beyond this are evicted and replayed on demand
+    max_cached_instances: int = 20_000
+    #: seconds between polls of the inbox where clients in other processes leave requests
+    poll_interval: float = 0.05
+
+
+class Engine:
     """Runs the workflows of ``registry`` against ``store`` on the running asyncio loop."""
 
     def __init__(self, store: Store, registry: Registry, options: EngineOptions | None = None) -> None:
-        super().__init__(store, registry, options)
+        self.store = store
+        self.registry = registry
+        self.options = options or EngineOptions()
+        self.cache = InstanceCache(self.options.max_cached_instances)
+        self._services: Services | None = None
+        self._step: Stepper | None = None
+        self._dispatch: Dispatcher | None = None
+        self._inbox: Inbox | None = None
         self._poller: asyncio.Task[None] | None = None
-        self._poll_lock: asyncio.Lock | None = None
-        self._inbox_cursor = 0
         self._lock: StoreLock | None = None
         self._running = False
 
-    # -- lifecycle ------------------------------------------------------------------------------
+    # -- lifecycle --------------------------------------------------------------------------------
 
     @property
     def running(self) -> bool:
         return self._running
 
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        return self.services.loop
+
+    @property
+    def services(self) -> Services:
+        if self._services is None:
+            raise WorkflowEngineError("the workflow engine is not running")
+        return self._services
+
+    @property
+    def step(self) -> Stepper:
+        if self._step is None:
+            raise WorkflowEngineError("the workflow engine is not running")
+        return self._step
+
+    @property
+    def dispatch(self) -> Dispatcher:
+        if self._dispatch is None:
+            raise WorkflowEngineError("the workflow engine is not running")
+        return self._dispatch
+
+    @property
+    def inbox(self) -> Inbox:
+        if self._inbox is None:
+            raise WorkflowEngineError("the workflow engine is not running")
+        return self._inbox
+
     async def start(self) -> None:
         """Open the store, recover every unfinished instance, and start serving."""
-        self._loop = asyncio.get_running_loop()
+        loop = asyncio.get_running_loop()
         self._lock = StoreLock.acquire(self.store.identity)
         try:
-            self._read_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="flowport-read")
-            self._activity_pool = ThreadPoolExecutor(
-                max_workers=self.options.thread_pool_workers, thread_name_prefix="flowport-activity"
+            services = self._services = Services(self.store, loop, self.cache)
+            await services.read(self.store.open)
+            active = await services.read(self.store.load_active)
+            dispatch = self._dispatch = Dispatcher(
+                self.registry,
+                self.cache,
+                services,
+                max_concurrent_activities=self.options.max_concurrent_activities,
+                thread_pool_workers=self.options.thread_pool_workers,
             )
-            self._slots = asyncio.Semaphore(self.options.max_concurrent_activities)
-            self._poll_lock = asyncio.Lock()
-            await self._read(self.store.open)
-            active = await self._read(self.store.load_active)
-            self._writer = GroupCommitter(self.store, self._loop)
-            self._writer.start()
+            step = self._step = Stepper(self.registry, self.cache, services, dispatch)
+            dispatch.bind(step)
+            self.cache.bind(
+                self._durable_history,
+                lambda inst, history: step.replay(inst, history, recovering=False),
+                step.deliver,
+            )
+            self._inbox = Inbox(services, self.options.poll_interval, self._take)
+            services.writer.start()
             self._running = True
             for record, events in active:
-                self._restore(record, events)
-            await self._poll_once()
-            self._poller = self._loop.create_task(self._poll_forever(), name="flowport-inbox")
+                step.restore(record, events)
+            await self._inbox.poll()
+            self._poller = loop.create_task(self._inbox.run(lambda: self._running), name="flowport-inbox")
         except BaseException:
             await self.stop()
             raise
@@ -99,229 +153,205 @@ class Engine(Stepper):
             self._poller.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._poller
-        tasks = list(self._tasks)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        for inst in list(self._known.values()):
-            self._cancel_timers(inst)
-            if inst.execution is not None:
-                inst.execution.close()
-        self._known.clear()
-        self._live.clear()
-        if self._writer is not None:
-            await asyncio.get_running_loop().run_in_executor(None, self._writer.stop)
-        if self._activity_pool is not None:
-            self._activity_pool.shutdown(wait=False, cancel_futures=True)
-        if self._read_pool is not None:
-            await asyncio.get_running_loop().run_in_executor(None, self.store.close)
-            self._read_pool.shutdown(wait=True)
+            self._poller = None
+        if self._dispatch is not None:
+            self._dispatch.close()
+            for inst in self.cache.clear():
+                self._dispatch.cancel_timers(inst)
+                if inst.execution is not None:
+                    inst.execution.close()
+        if self._services is not None:
+            await self._services.close()
+        self._services = self._step = self._dispatch = self._inbox = None
         if self._lock is not None:
             self._lock.release()
             self._lock = None
 
-    # -- operations for clients ----------------------------------------------------------------
+    # -- operations for clients -------------------------------------------------------------------
 
     async def schedule(
         self, name: str, serialized_input: str | None, instance_id: str, start_at: float | None = None
     ) -> str:
         """Create and start an instance; returns once the start is durable."""
         self._check_running()
-        if instance_id in self._known:
+        if instance_id in self.cache.known:
             raise DuplicateInstanceError(
                 f"an instance with ID {instance_id!r} already exists", instance_id=instance_id
             )
         now = time.time()
-        execution_id = uuid.uuid4().hex
         record = InstanceRecord(
-            instance_id, name, Status.PENDING, now, now, serialized_input, execution_id=execution_id
+            instance_id=instance_id,
+            name=name,
+            status=Status.PENDING,
+            created_at=now,
+            updated_at=now,
+            input=serialized_input,
+            execution_id=uuid.uuid4().hex,
         )
-        inst = _Instance(record)
-        started = _started_event(name, serialized_input, max(now, start_at or now), execution_id)
-        inst.next_seq = 1
-        inst.created = self.loop.create_future()
-        self._known[instance_id] = inst
+        inst = Instance(record, next_seq=1)
+        started = started_event(name, serialized_input, max(now, start_at or now), record.execution_id)
+        created = inst.created = self.loop.create_future()
+        self.cache.add(inst)
         try:
-            await self._writer_or_fail().submit_and_wait(
+            await self.services.writer.submit_and_wait(
                 WriteUnit(create=record, events=[(instance_id, 0, started)])
             )
         except BaseException as exc:
-            if self._known.get(instance_id) is inst:
-                del self._known[instance_id]
-            inst.created.set_exception(exc)
-            inst.created.exception()  # retrieved: waiters re-check the instance themselves
+            if self.cache.is_current(inst):
+                self.cache.forget(inst)
+            created.set_exception(exc)
+            created.exception()  # retrieved: waiters re-check the instance themselves
             raise
-        inst.created.set_result(None)
+        created.set_result(None)
         inst.created = None
-        self._begin(inst, started)
+        self.step.begin(inst, started)
         return instance_id
 
-    async def raise_event(self, instance_id: str, event_name: str, serialized_data: str | None) -> None:
-        """Deliver an event (kept until the workflow waits for it); returns once durable."""
-        inst = await self._active(instance_id)
-        if inst is None:
-            return  # a finished instance ignores events, as in Dapr
-        event = Event(EventType.EVENT_RAISED, time.time(), -1, event_name, serialized_data)
-        await self._acked(lambda ack: self._deliver(inst, event, ack))
+    async def send(self, command: Command) -> None:
+        """Carry out a command on an existing instance; returns once its effect is durable.
 
-    async def terminate(
-        self, instance_id: str, serialized_output: str | None = None, recursive: bool = True
-    ) -> None:
-        """Terminate a non-terminal instance (and its children); a no-op on a finished one."""
-        inst = await self._active(instance_id)
-        if inst is not None:
-            await self._acked(lambda ack: self._terminate(inst, serialized_output, recursive, ack))
-
-    async def suspend(self, instance_id: str, reason: str | None = None) -> None:
-        """Suspend: the instance makes no progress and buffers events until resumed."""
-        inst = await self._active(instance_id)
-        if inst is None:
-            raise InstanceStateError(
-                f"instance {instance_id!r} has finished; it cannot be suspended", instance_id=instance_id
-            )
-        if inst.status is Status.SUSPENDED:
+        ``UnknownInstanceError`` / ``InstanceStateError`` as ``admit`` rules; a moot command (an
+        event for a finished instance) is accepted and does nothing, as in Dapr.
+        """
+        inst = await self._active(command.instance_id)
+        record = inst.record if inst is not None else await self.get(command.instance_id)
+        if not admit(command, record):
             return
-        event = Event(EventType.WORKFLOW_SUSPENDED, time.time(), -1, None, to_json(reason))
-        await self._acked(lambda ack: self._deliver(inst, event, ack))
-
-    async def resume(self, instance_id: str, reason: str | None = None) -> None:
-        """Resume a suspended instance and deliver the events it buffered."""
-        inst = await self._active(instance_id)
-        if inst is None or inst.status is not Status.SUSPENDED:
-            raise InstanceStateError(f"instance {instance_id!r} is not suspended", instance_id=instance_id)
-        event = Event(EventType.WORKFLOW_RESUMED, time.time(), -1, None, to_json(reason))
-        await self._acked(lambda ack: self._deliver(inst, event, ack))
+        if inst is None:
+            # Created by another process and not taken over yet: leave it in the inbox, where
+            # the engine reads it after the start.
+            await self.services.read(self.store.post, command)
+            return
+        future: asyncio.Future[None] = self.loop.create_future()
+        self._carry_out(inst, command, future_callback(future))
+        await future
 
     async def purge(self, instance_id: str, recursive: bool = True) -> int:
         """Delete a finished instance (and its finished children); how many instances went."""
         self._check_running()
-        if instance_id in self._known:
+        live = self.cache.known.get(instance_id)
+        if live is not None:
             raise InstanceStateError(
-                f"instance {instance_id!r} is {self._known[instance_id].status.value}; only completed, "
-                "failed or terminated instances can be purged",
+                f"instance {instance_id!r} is {live.record.status.value}; only completed, failed or "
+                "terminated instances can be purged",
                 instance_id=instance_id,
             )
-        await self._writer_or_fail().flush()
-        return await self._read(self.store.purge, instance_id, recursive, frozenset(self._known))
+        await self.services.writer.flush()
+        return await self.services.read(self.store.purge, instance_id, recursive, frozenset(self.cache.known))
 
-    async def list_instances(
-        self, statuses: Sequence[Status], name: str | None, page_size: int, token: str | None
-    ) -> Page:
-        return await self._read(self.store.list_instances, statuses, name, page_size, token)
+    async def get(self, instance_id: str) -> InstanceRecord | None:
+        """An instance's last durable row: from memory while it runs, else from the store."""
+        inst = self.cache.known.get(instance_id)
+        if inst is not None and inst.committed is not None:
+            return inst.committed
+        return await self.services.read(self.store.get, instance_id)
 
     async def wait(
         self, instance_id: str, done: Callable[[InstanceRecord | None], bool], timeout_s: float | None
     ) -> InstanceRecord | None:
-        """Wait until ``done(record)``; ``TimeoutError`` after ``timeout_s`` seconds."""
+        """Wait until ``done(record)`` holds for a durable record; ``TimeoutError`` after
+        ``timeout_s`` seconds (``None``: no limit)."""
+        services = self.services
         deadline = None if timeout_s is None else time.monotonic() + timeout_s
-        while True:
-            wake = asyncio.Event()
-            self._watchers.setdefault(instance_id, []).append(wake.set)
-            try:
+        reached: asyncio.Future[InstanceRecord] = self.loop.create_future()
+
+        def watcher(record: InstanceRecord) -> None:
+            if not reached.done() and done(record):
+                reached.set_result(record)
+
+        stop_watching = services.watch(instance_id, watcher)
+        try:
+            while True:
                 record = await self.get(instance_id)
                 if done(record):
                     return record
+                # Woken by the next commit that satisfies ``done``; a purge commits no record,
+                # hence the periodic look at the store.
                 remaining = 1.0 if deadline is None else min(1.0, deadline - time.monotonic())
                 if remaining <= 0:
                     raise TimeoutError(f"timed out waiting for instance {instance_id!r}")
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(wake.wait(), remaining)
-            finally:
-                watchers = self._watchers.get(instance_id)
-                if watchers is not None:
-                    watchers.remove(wake.set)
-                    if not watchers:
-                        del self._watchers[instance_id]
+                    return await asyncio.wait_for(asyncio.shield(reached), remaining)
+        finally:
+            stop_watching()
+
+    async def list_instances(self, query: InstanceQuery) -> Page:
+        return await self.services.read(self.store.list_instances, query)
+
+    async def history(self, instance_id: str) -> list[tuple[int, Event]]:
+        """An instance's stored events with their sequence numbers."""
+        return await self.services.read(self.store.history, instance_id)
+
+    # -- carrying out commands --------------------------------------------------------------------
+
+    def _carry_out(
+        self, inst: Instance, command: Command, ack: Callback | None, inbox_ids: Sequence[int] = ()
+    ) -> None:
+        kind = command.kind
+        step = self.step
+        if kind is CommandKind.TERMINATE:
+            step.terminate(inst, command.data, command.recursive, ack, inbox_ids)
+            return
+        now = time.time()
+        if kind is CommandKind.RAISE_EVENT:
+            event = Event(EventType.EVENT_RAISED, now, name=command.name, data=command.data)
+        elif kind is CommandKind.SUSPEND:
+            event = Event(EventType.WORKFLOW_SUSPENDED, now, data=to_json(command.reason))
+        elif kind is CommandKind.RESUME:
+            event = Event(EventType.WORKFLOW_RESUMED, now, data=to_json(command.reason))
+        else:
+            raise AssertionError(f"{kind} is not carried out on a running instance")
+        step.deliver(inst, event, ack, inbox_ids)
+
+    async def _take(self, message: InboxMessage) -> None:
+        """Carry out a command from the inbox (a client in another process)."""
+        command = message.command
+        done = [message.id]
+        inst = self.cache.known.get(command.instance_id)
+        if command.kind is CommandKind.START:
+            if inst is None:
+                record = await self.services.read(self.store.get, command.instance_id)
+                history = await self.history(command.instance_id)
+                if (
+                    record is not None
+                    and not record.status.is_terminal
+                    and command.instance_id not in self.cache.known
+                ):
+                    self.step.adopt(record, history)
+            self.services.writer.submit(WriteUnit(inbox_done=done))
+            return
+        try:
+            effective = inst is not None and inst.created is None and admit(command, inst.record)
+        except WorkflowEngineError:  # checked by the client against an older state: moot now
+            effective = False
+        if inst is None or not effective:
+            self.services.writer.submit(WriteUnit(inbox_done=done))
+            return
+        self._carry_out(inst, command, None, done)
+
+    # -- helpers ----------------------------------------------------------------------------------
 
     def _check_running(self) -> None:
         if not self._running:
             raise WorkflowEngineError("the workflow engine is not running")
 
-    async def _active(self, instance_id: str) -> _Instance | None:
-        """The live instance, ``None`` if it finished; ``UnknownInstanceError`` if there is none."""
+    async def _active(self, instance_id: str) -> Instance | None:
+        """The running instance; ``None`` if it is not running here (finished, or not adopted yet)."""
         self._check_running()
-        inst = self._known.get(instance_id)
+        inst = self.cache.known.get(instance_id)
         if inst is None:
             record = await self.get(instance_id)
-            if record is None:
-                raise UnknownInstanceError(f"no instance with ID {instance_id!r}", instance_id=instance_id)
-            if record.status.is_terminal:
+            if record is None or record.status.is_terminal:
                 return None
-            await self._poll_once()  # started by another process and not adopted yet
-            inst = self._known.get(instance_id)
+            await self.inbox.poll()  # started by another process and not adopted yet
+            inst = self.cache.known.get(instance_id)
             if inst is None:
                 return None
         if inst.created is not None:
             await asyncio.shield(inst.created)
         return inst
 
-    async def _acked(self, act: Callable[[Callback], None]) -> None:
-        future: asyncio.Future[None] = self.loop.create_future()
-
-        def ack(error: BaseException | None) -> None:
-            if future.done():
-                return
-            if error is None:
-                future.set_result(None)
-            else:
-                future.set_exception(error)
-
-        act(ack)
-        await future
-
-    # -- the inbox --------------------------------------------------------------------------------
-
-    async def _poll_forever(self) -> None:
-        while self._running:
-            await asyncio.sleep(self.options.poll_interval)
-            try:
-                await self._poll_once()
-            except Exception:
-                log.exception("reading the inbox failed")
-
-    async def _poll_once(self) -> None:
-        assert self._poll_lock is not None
-        async with self._poll_lock:
-            messages = await self._read(self.store.read_inbox, self._inbox_cursor, 1000)
-            for message in messages:
-                self._inbox_cursor = max(self._inbox_cursor, message.id)
-                await self._handle(message)
-
-    async def _handle(self, message: InboxMessage) -> None:
-        inst = self._known.get(message.instance_id)
-        done = [message.id]
-        if message.kind == "start":
-            if inst is None:
-                record = await self.get(message.instance_id)
-                history = await self.history(message.instance_id)
-                if (
-                    record is not None
-                    and not record.status.is_terminal
-                    and message.instance_id not in self._known
-                ):
-                    self._adopt(record, history)
-            self._writer_or_fail().submit(WriteUnit(inbox_done=done))
-        elif inst is None or inst.created is not None:
-            self._writer_or_fail().submit(WriteUnit(inbox_done=done))
-        elif message.kind == "event":
-            self._deliver(
-                inst, Event(EventType.EVENT_RAISED, time.time(), -1, message.name, message.data), None, done
-            )
-        elif message.kind == "terminate":
-            self._terminate(inst, message.data, message.name == "recursive", None, done)
-        elif message.kind == "suspend" and inst.status is not Status.SUSPENDED:
-            self._deliver(inst, Event(EventType.WORKFLOW_SUSPENDED, time.time()), None, done)
-        elif message.kind == "resume" and inst.status is Status.SUSPENDED:
-            self._deliver(inst, Event(EventType.WORKFLOW_RESUMED, time.time()), None, done)
-        else:
-            self._writer_or_fail().submit(WriteUnit(inbox_done=done))
-
-    def _adopt(self, record: InstanceRecord, history: list[tuple[int, Event]]) -> None:
-        """Take over an instance another process created."""
-        if len(history) == 1 and history[0][1].type is EventType.WORKFLOW_STARTED:
-            inst = _Instance(record)
-            inst.next_seq = 1
-            self._known[inst.instance_id] = inst
-            self._begin(inst, history[0][1])
-        else:
-            self._restore(record, history)
+    async def _durable_history(self, instance_id: str) -> list[tuple[int, Event]]:
+        """An instance's history once everything queued for it is written (cold replay)."""
+        await self.services.writer.flush()
+        return await self.history(instance_id)

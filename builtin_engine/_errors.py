@@ -10,7 +10,9 @@
         ├── UnknownInstanceError     no instance with that ID (also a LookupError)
         ├── DuplicateInstanceError   start with an ID that is already in use
         ├── InstanceStateError       the instance's state forbids the operation
-        └── StoreLockedError         another process already runs an engine on this store
+        ├── InvalidContinuationTokenError  a list token this store did not hand out (also a ValueError)
+        ├── StoreLockedError         another process already runs an engine on this store
+        └── StoreVersionError        the store was written by a newer release
 """
 
 from __future__ import annotations
@@ -82,5 +84,13 @@ class InstanceStateError(WorkflowEngineError):
     """The instance is in the wrong state for the operation (purge while running...)."""
 
 
+class InvalidContinuationTokenError(WorkflowEngineError, ValueError):
+    """A continuation token that this store did not hand out."""
+
+
 class StoreLockedError(WorkflowEngineError):
     """Another engine already owns this store; one engine per store at a time."""
+
+
+class StoreVersionError(WorkflowEngineError):
+    """The store's schema is newer than this release knows; nothing was written to it."""

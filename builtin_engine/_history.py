@@ -1,15 +1,41 @@
-"""History events: what the store records for each instance, in order.
+"""The history model: what the store records for each instance, in order.
 
 An instance's history is the single source of truth: the engine rebuilds a workflow's state
 by re-running its code against these events (replay). Scheduling events (activity, timer,
-child workflow) record the commands the workflow issued; the other events are inputs that
-complete its tasks. The names match the contract's ``EventKind`` values on purpose.
+child workflow) record the commands the workflow issued, each under a task ID; the other
+events are inputs, and those that complete a task carry the same task ID. The titles match
+the contract's ``EventKind`` values on purpose.
+
+Every fact an event carries has a typed field of its own; which fields an event type uses:
+
+=========================  =========  =============================================
+type                       task_id    other fields
+=========================  =========  =============================================
+WORKFLOW_STARTED           none       name, data = input, execution_id;
+                                      timestamp in the future = a delayed start
+ACTIVITY_SCHEDULED         yes        name, data = input
+ACTIVITY_COMPLETED         yes        data = result
+ACTIVITY_FAILED            yes        failure
+TIMER_CREATED              yes        fire_at
+TIMER_FIRED                yes
+EVENT_RAISED               none       name, data
+CHILD_WORKFLOW_SCHEDULED   yes        name, data = input, child_id
+CHILD_WORKFLOW_COMPLETED   yes        data = result
+CHILD_WORKFLOW_FAILED      yes        failure
+WORKFLOW_SUSPENDED/RESUMED none       data = the reason (JSON)
+WORKFLOW_COMPLETED         none       data = output
+WORKFLOW_FAILED            none       failure
+WORKFLOW_TERMINATED        none       data = output
+CONTINUED_AS_NEW           none       data = the next input
+=========================  =========  =============================================
 """
 
 from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+
+from builtin_engine._errors import FailureDetails
 
 
 class EventType(enum.IntEnum):
@@ -46,21 +72,38 @@ _TITLES[EventType.CONTINUED_AS_NEW] = "ContinuedAsNew"
 SCHEDULING = frozenset(
     {EventType.ACTIVITY_SCHEDULED, EventType.TIMER_CREATED, EventType.CHILD_WORKFLOW_SCHEDULED}
 )
+#: events that end a workflow execution
+CLOSING = frozenset(
+    {
+        EventType.WORKFLOW_COMPLETED,
+        EventType.WORKFLOW_FAILED,
+        EventType.WORKFLOW_TERMINATED,
+        EventType.CONTINUED_AS_NEW,
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
 class Event:
-    """One history event.
-
-    ``task_id`` ties scheduling and completion events together (-1 where not relevant);
-    ``name`` is the activity, workflow or event name; ``data`` a JSON payload (an input, a
-    result, event data); ``extra`` JSON text with any other facts (failure details, a timer's
-    due time, a child's instance ID, an execution ID).
-    """
+    """One history event; the module docstring says which fields each type uses."""
 
     type: EventType
     timestamp: float
-    task_id: int = -1
+    #: the task a scheduling event opens or a completion event closes; ``None`` for the others
+    task_id: int | None = None
+    #: the activity, workflow or event name
     name: str | None = None
+    #: a JSON payload: an input, a result, event data, an output
     data: str | None = None
-    extra: str | None = None
+    failure: FailureDetails | None = None
+    #: when a timer is due (seconds since the epoch)
+    fire_at: float | None = None
+    #: the instance ID a child workflow is created under
+    child_id: str | None = None
+    #: the execution a ``WORKFLOW_STARTED`` begins (a continue-as-new starts another)
+    execution_id: str | None = None
+
+
+def started_event(name: str, data: str | None, at: float, execution_id: str) -> Event:
+    """The first event of an execution; ``at`` in the future asks for a delayed start."""
+    return Event(EventType.WORKFLOW_STARTED, at, name=name, data=data, execution_id=execution_id)

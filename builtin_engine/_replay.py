@@ -14,7 +14,6 @@ are new: the engine takes them with ``take_actions`` and records them.
 from __future__ import annotations
 
 import contextlib
-import json
 from collections import deque
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
@@ -23,7 +22,7 @@ from typing import Any
 from builtin_engine._codec import from_json, to_json
 from builtin_engine._context import DaprWorkflowContext
 from builtin_engine._errors import FailureDetails, NonDeterminismError
-from builtin_engine._history import Event, EventType
+from builtin_engine._history import SCHEDULING, Event, EventType
 from builtin_engine._registry import Registry, name_of
 from builtin_engine._task import CompletableTask, RetryPolicy, Task
 
@@ -36,7 +35,8 @@ class Action:
     task_id: int
     name: str | None = None
     data: str | None = None
-    extra: str | None = None
+    fire_at: float | None = None
+    child_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +113,7 @@ class Execution:
     def apply(self, event: Event) -> None:
         """Process one history event; raises ``NonDeterminismError`` on a replay mismatch."""
         kind = event.type
-        if kind in _SCHEDULING:
+        if kind in SCHEDULING:
             self._match_recorded(event)
             return
         if self.suspended and kind is not EventType.WORKFLOW_RESUMED:
@@ -159,7 +159,7 @@ class Execution:
 
     def create_timer(self, due: float) -> Task[None]:
         task = TimerTask(due)
-        self._issue(EventType.TIMER_CREATED, task, extra=repr(due))
+        self._issue(task)
         return task
 
     def call_activity(
@@ -206,21 +206,21 @@ class Execution:
         retry: RetryPolicy | None,
         output_type: Any,
     ) -> DurableTask:
-        action = Action(kind, self._next_task_id, name, data, child_id)
+        action = Action(kind, self._next_task_id, name, data, child_id=child_id)
         task = DurableTask(action, retry, output_type, self.current_time)
         self._next_task_id += 1
         self._pending[action.task_id] = action
         self._open[action.task_id] = task
         return task
 
-    def _issue(self, kind: EventType, task: CompletableTask[Any], *, extra: str | None) -> None:
-        action = Action(kind, self._next_task_id, None, None, extra)
+    def _issue(self, task: TimerTask) -> None:
+        action = Action(EventType.TIMER_CREATED, self._next_task_id, fire_at=task.fire_at)
         self._next_task_id += 1
         self._pending[action.task_id] = action
         self._open[action.task_id] = task
 
     def _match_recorded(self, event: Event) -> None:
-        action = self._pending.pop(event.task_id, None)
+        action = None if event.task_id is None else self._pending.pop(event.task_id, None)
         if action is None or action.type is not event.type or action.name != event.name:
             issued = "nothing" if action is None else _describe(action.type, action.name)
             raise NonDeterminismError(
@@ -318,30 +318,30 @@ class Execution:
         )
         return tuple(carried)
 
+    def _task_of(self, event: Event) -> CompletableTask[Any] | None:
+        """The open task a completion event closes (taken off the open ones)."""
+        return None if event.task_id is None else self._open.pop(event.task_id, None)
+
     def _on_result(self, event: Event) -> None:
-        task = self._open.pop(event.task_id, None)
+        task = self._task_of(event)
         if isinstance(task, DurableTask):
             task.complete(from_json(event.data, task.output_type))
 
     def _on_failure(self, event: Event) -> None:
-        task = self._open.pop(event.task_id, None)
+        task = self._task_of(event)
         if not isinstance(task, DurableTask):
             return
-        failure = _failure_from(event.extra)
+        failure = event.failure or FailureDetails("", "Exception")
         if task.retry is not None:
             delay = task.retry.next_delay(task.attempts, failure, self.current_time - task.first_attempt_at)
             if delay is not None:
-                self._issue(
-                    EventType.TIMER_CREATED,
-                    TimerTask(self.current_time + delay, task),
-                    extra=repr(self.current_time + delay),
-                )
+                self._issue(TimerTask(self.current_time + delay, task))
                 return
         what = "Activity" if task.action.type is EventType.ACTIVITY_SCHEDULED else "Child workflow"
         task.fail(f"{what} task #{event.task_id} ({task.action.name}) failed: {failure.message}", failure)
 
     def _on_timer(self, event: Event) -> None:
-        task = self._open.pop(event.task_id, None)
+        task = self._task_of(event)
         if not isinstance(task, TimerTask):
             return
         target = task.retry_of
@@ -350,7 +350,7 @@ class Execution:
             return
         # The retry pause is over: issue the same command again under a new task ID.
         old = target.action
-        target.action = Action(old.type, self._next_task_id, old.name, old.data, old.extra)
+        target.action = Action(old.type, self._next_task_id, old.name, old.data, child_id=old.child_id)
         target.attempts += 1
         self._next_task_id += 1
         self._pending[target.action.task_id] = target.action
@@ -380,24 +380,6 @@ class Execution:
 def _describe(kind: EventType, name: str | None) -> str:
     return f"{kind.title} {name!r}" if name else kind.title
 
-
-def _failure_from(extra: str | None) -> FailureDetails:
-    facts: dict[str, Any] = json.loads(extra) if extra else {}
-    return FailureDetails(
-        str(facts.get("message", "")), str(facts.get("error_type", "Exception")), facts.get("stack_trace")
-    )
-
-
-def failure_json(failure: FailureDetails) -> str:
-    """The ``extra`` text of a failure event."""
-    return json.dumps(
-        {"error_type": failure.error_type, "message": failure.message, "stack_trace": failure.stack_trace}
-    )
-
-
-_SCHEDULING = frozenset(
-    {EventType.ACTIVITY_SCHEDULED, EventType.TIMER_CREATED, EventType.CHILD_WORKFLOW_SCHEDULED}
-)
 
 _HANDLERS: dict[EventType, Callable[[Execution, Event], None]] = {
     EventType.WORKFLOW_STARTED: Execution._start,

@@ -8,7 +8,7 @@ import threading
 from collections.abc import Callable
 from typing import Any, TypeVar, overload
 
-from builtin_engine._admin import resolve_store
+from builtin_engine._client import resolve_store
 from builtin_engine._engine import Engine, EngineOptions
 from builtin_engine._registry import NAME_ATTRIBUTE, Registry
 from builtin_engine._store import Store
@@ -166,6 +166,6 @@ class WorkflowRuntime:
 
 
 def _default_path() -> str:
-    from builtin_engine._admin import DEFAULT_STORE, STORE_ENV
+    from builtin_engine._client import DEFAULT_STORE, STORE_ENV
 
     return os.environ.get(STORE_ENV) or str(DEFAULT_STORE)

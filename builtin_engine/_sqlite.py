@@ -3,12 +3,18 @@
 With WAL and FULL, a transaction is on disk (fsynced) before ``COMMIT`` returns, so anything
 the engine acknowledged survives a crash of the process or of the machine. Readers never
 block the writer. Connections are per thread: the engine's writer thread, reader threads and
-clients each get their own.
+clients each get their own. The tables and their versions are in ``_schema``.
+
+How rows encode what has no column of its own (the one codec, ``_event_row``/``_event``):
+an event's ``failure``, ``fire_at``, ``child_id`` and ``execution_id`` go in ``history.extra``
+as one JSON object (keys ``failure``, ``fireAt``, ``childId``, ``executionId``; absent when
+unset); a missing task ID or parent task ID is stored as -1.
 """
 
 from __future__ import annotations
 
 import base64
+import json
 import os
 import sqlite3
 import threading
@@ -17,16 +23,19 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from builtin_engine._commands import Command, CommandKind, InboxMessage
 from builtin_engine._errors import (
     DuplicateInstanceError,
     FailureDetails,
     InstanceStateError,
+    InvalidContinuationTokenError,
     UnknownInstanceError,
 )
 from builtin_engine._history import Event, EventType
+from builtin_engine._schema import upgrade
 from builtin_engine._store import (
     ACTIVE_STATUSES,
-    InboxMessage,
+    InstanceQuery,
     InstanceRecord,
     Page,
     Status,
@@ -34,46 +43,8 @@ from builtin_engine._store import (
     WriteUnit,
 )
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS instances (
-    instance_id TEXT PRIMARY KEY,
-    name TEXT NOT NULL,
-    status TEXT NOT NULL,
-    created_at REAL NOT NULL,
-    updated_at REAL NOT NULL,
-    input TEXT,
-    output TEXT,
-    custom_status TEXT,
-    failure_type TEXT,
-    failure_message TEXT,
-    failure_stack TEXT,
-    parent_id TEXT,
-    parent_task_id INTEGER NOT NULL DEFAULT -1,
-    execution_id TEXT NOT NULL DEFAULT ''
-);
-CREATE INDEX IF NOT EXISTS instances_by_created ON instances (created_at DESC, instance_id DESC);
-CREATE INDEX IF NOT EXISTS instances_by_status ON instances (status);
-CREATE INDEX IF NOT EXISTS instances_by_parent ON instances (parent_id) WHERE parent_id IS NOT NULL;
-CREATE TABLE IF NOT EXISTS history (
-    instance_id TEXT NOT NULL,
-    seq INTEGER NOT NULL,
-    type INTEGER NOT NULL,
-    ts REAL NOT NULL,
-    task_id INTEGER NOT NULL,
-    name TEXT,
-    data TEXT,
-    extra TEXT,
-    PRIMARY KEY (instance_id, seq)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS inbox (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    instance_id TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    name TEXT,
-    data TEXT,
-    created_at REAL NOT NULL
-);
-"""
+#: how the integer columns say "none"
+_NONE_STORED = -1
 
 _COLUMNS = (
     "instance_id, name, status, created_at, updated_at, input, output, custom_status, "
@@ -85,6 +56,7 @@ _UPDATE_INSTANCE = (
     "failure_message=?, failure_stack=?, execution_id=? WHERE instance_id=?"
 )
 _INSERT_EVENT = "INSERT OR REPLACE INTO history VALUES (?,?,?,?,?,?,?,?)"
+_EVENT_COLUMNS = "seq, type, ts, task_id, name, data, extra"
 
 
 def sqlite_path(location: str | os.PathLike[str], base_dir: Path | None = None) -> Path:
@@ -132,7 +104,7 @@ class SQLiteStore(Store):
 
     def open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._conn().executescript(_SCHEMA)
+        upgrade(self._conn(), str(self.path))
 
     def close(self) -> None:
         with self._lock:
@@ -178,12 +150,10 @@ class SQLiteStore(Store):
             conn.executemany(_UPDATE_INSTANCE, [_update_row(r) for r in unit.instances])
         if unit.inbox_done:
             conn.executemany("DELETE FROM inbox WHERE id=?", [(i,) for i in unit.inbox_done])
-        if unit.purge:
-            _delete(conn, unit.purge)
         return None
 
     def post(
-        self, message: InboxMessage, create: InstanceRecord | None = None, started: Event | None = None
+        self, command: Command, create: InstanceRecord | None = None, started: Event | None = None
     ) -> None:
         conn = self._conn()
         conn.execute("BEGIN IMMEDIATE")
@@ -201,8 +171,17 @@ class SQLiteStore(Store):
                 if started is not None:
                     conn.execute(_INSERT_EVENT, _event_row(create.instance_id, 0, started))
             conn.execute(
-                "INSERT INTO inbox (instance_id, kind, name, data, created_at) VALUES (?,?,?,?,?)",
-                (message.instance_id, message.kind, message.name, message.data, time.time()),
+                "INSERT INTO inbox (instance_id, kind, name, data, reason, recursive, created_at) "
+                "VALUES (?,?,?,?,?,?,?)",
+                (
+                    command.instance_id,
+                    command.kind.value,
+                    command.name,
+                    command.data,
+                    command.reason,
+                    int(command.recursive),
+                    time.time(),
+                ),
             )
             conn.execute("COMMIT")
         except BaseException:
@@ -251,10 +230,9 @@ class SQLiteStore(Store):
 
     def history(self, instance_id: str) -> list[tuple[int, Event]]:
         rows = self._conn().execute(
-            "SELECT seq, type, ts, task_id, name, data, extra FROM history WHERE instance_id=? ORDER BY seq",
-            (instance_id,),
+            f"SELECT {_EVENT_COLUMNS} FROM history WHERE instance_id=? ORDER BY seq", (instance_id,)
         )
-        return [(r[0], Event(EventType(r[1]), r[2], r[3], r[4], r[5], r[6])) for r in rows]
+        return [(r[0], _event(r)) for r in rows]
 
     def load_active(self) -> list[tuple[InstanceRecord, list[tuple[int, Event]]]]:
         conn = self._conn()
@@ -266,7 +244,6 @@ class SQLiteStore(Store):
                 row[0]: (_record(row), [])
                 for row in conn.execute(f"SELECT {_COLUMNS} FROM instances WHERE status IN ({marks})", names)
             }
-            histories: dict[str, list[tuple[int, Event]]] = {key: value[1] for key, value in records.items()}
             rows = conn.execute(
                 "SELECT h.instance_id, seq, type, ts, task_id, h.name, data, extra FROM history h "
                 f"JOIN instances i USING (instance_id) WHERE i.status IN ({marks}) "
@@ -274,49 +251,36 @@ class SQLiteStore(Store):
                 names,
             )
             for r in rows:
-                histories[r[0]].append((r[1], Event(EventType(r[2]), r[3], r[4], r[5], r[6], r[7])))
+                records[r[0]][1].append((r[1], _event(r[1:])))
         finally:
             conn.execute("COMMIT")
         return list(records.values())
 
-    def children(self, instance_id: str) -> list[str]:
-        rows = self._conn().execute("SELECT instance_id FROM instances WHERE parent_id=?", (instance_id,))
-        return [r[0] for r in rows]
-
-    def list_instances(
-        self,
-        statuses: Sequence[Status],
-        name: str | None,
-        page_size: int,
-        token: str | None,
-        *,
-        created_after: float | None = None,
-        created_before: float | None = None,
-        id_prefix: str | None = None,
-    ) -> Page:
+    def list_instances(self, query: InstanceQuery) -> Page:
         clauses: list[str] = []
         params: list[Any] = []
-        if statuses:
-            clauses.append(f"status IN ({','.join('?' for _ in statuses)})")
-            params.extend(s.value for s in statuses)
-        if name is not None:
+        if query.statuses:
+            clauses.append(f"status IN ({','.join('?' for _ in query.statuses)})")
+            params.extend(s.value for s in query.statuses)
+        if query.name is not None:
             clauses.append("name=?")
-            params.append(name)
-        if created_after is not None:
+            params.append(query.name)
+        if query.created_after is not None:
             clauses.append("created_at >= ?")
-            params.append(created_after)
-        if created_before is not None:
+            params.append(query.created_after)
+        if query.created_before is not None:
             clauses.append("created_at < ?")
-            params.append(created_before)
-        if id_prefix:
+            params.append(query.created_before)
+        if query.id_prefix:
             # substr, not LIKE: LIKE ignores ASCII case and treats % and _ as wildcards
             clauses.append("substr(instance_id, 1, ?) = ?")
-            params.extend((len(id_prefix), id_prefix))
-        if token:
-            created, last_id = _decode_token(token)
+            params.extend((len(query.id_prefix), query.id_prefix))
+        if query.token:
+            created, last_id = _decode_token(query.token)
             clauses.append("(created_at < ? OR (created_at = ? AND instance_id < ?))")
             params.extend((created, created, last_id))
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        page_size = query.page_size
         rows = (
             self._conn()
             .execute(
@@ -335,10 +299,17 @@ class SQLiteStore(Store):
 
     def read_inbox(self, after_id: int, limit: int) -> list[InboxMessage]:
         rows = self._conn().execute(
-            "SELECT id, instance_id, kind, name, data FROM inbox WHERE id > ? ORDER BY id LIMIT ?",
+            "SELECT id, instance_id, kind, name, data, reason, recursive FROM inbox "
+            "WHERE id > ? ORDER BY id LIMIT ?",
             (after_id, limit),
         )
-        return [InboxMessage(*r) for r in rows]
+        return [
+            InboxMessage(
+                r[0],
+                Command(CommandKind(r[2]), r[1], name=r[3], data=r[4], reason=r[5], recursive=bool(r[6])),
+            )
+            for r in rows
+        ]
 
 
 def _delete(conn: sqlite3.Connection, ids: Iterable[str]) -> None:
@@ -347,12 +318,15 @@ def _delete(conn: sqlite3.Connection, ids: Iterable[str]) -> None:
     conn.executemany("DELETE FROM instances WHERE instance_id=?", params)
 
 
+# -- the codec: records and events to rows and back ------------------------------------------------
+
+
 def _row(r: InstanceRecord) -> tuple[Any, ...]:
     f = r.failure
     return (
         r.instance_id, r.name, r.status.value, r.created_at, r.updated_at, r.input, r.output,
         r.custom_status, f.error_type if f else None, f.message if f else None, f.stack_trace if f else None,
-        r.parent_id, r.parent_task_id, r.execution_id,
+        r.parent_id, _NONE_STORED if r.parent_task_id is None else r.parent_task_id, r.execution_id,
     )  # fmt: skip
 
 
@@ -365,25 +339,70 @@ def _update_row(r: InstanceRecord) -> tuple[Any, ...]:
 
 
 def _record(row: Sequence[Any]) -> InstanceRecord:
-    failure = FailureDetails(row[9] or "", row[8], row[10]) if row[8] is not None else None
     return InstanceRecord(
-        row[0],
-        row[1],
-        Status(row[2]),
-        row[3],
-        row[4],
-        row[5],
-        row[6],
-        row[7],
-        failure,
-        row[11],
-        row[12],
-        row[13],
+        instance_id=row[0],
+        name=row[1],
+        status=Status(row[2]),
+        created_at=row[3],
+        updated_at=row[4],
+        input=row[5],
+        output=row[6],
+        custom_status=row[7],
+        failure=FailureDetails(row[9] or "", row[8], row[10]) if row[8] is not None else None,
+        parent_id=row[11],
+        parent_task_id=None if row[12] == _NONE_STORED else row[12],
+        execution_id=row[13],
     )
 
 
 def _event_row(instance_id: str, seq: int, e: Event) -> tuple[Any, ...]:
-    return (instance_id, seq, int(e.type), e.timestamp, e.task_id, e.name, e.data, e.extra)
+    extra: dict[str, Any] | None = None
+    if e.failure is not None or e.fire_at is not None or e.child_id is not None or e.execution_id is not None:
+        extra = {}
+        if e.failure is not None:
+            f = e.failure
+            extra["failure"] = {
+                "message": f.message,
+                "error_type": f.error_type,
+                "stack_trace": f.stack_trace,
+            }
+        if e.fire_at is not None:
+            extra["fireAt"] = e.fire_at
+        if e.child_id is not None:
+            extra["childId"] = e.child_id
+        if e.execution_id is not None:
+            extra["executionId"] = e.execution_id
+    task_id = _NONE_STORED if e.task_id is None else e.task_id
+    return (
+        instance_id, seq, int(e.type), e.timestamp, task_id, e.name, e.data,
+        None if extra is None else json.dumps(extra),
+    )  # fmt: skip
+
+
+def _event(r: Sequence[Any]) -> Event:
+    """An event from a row of ``_EVENT_COLUMNS`` (the sequence number first)."""
+    task_id = None if r[3] == _NONE_STORED else r[3]
+    if r[6] is None:
+        return Event(EventType(r[1]), r[2], task_id, r[4], r[5])
+    extra = json.loads(r[6])
+    failure = extra.get("failure")
+    return Event(
+        EventType(r[1]),
+        r[2],
+        task_id,
+        r[4],
+        r[5],
+        failure=None
+        if failure is None
+        else FailureDetails(
+            str(failure.get("message", "")),
+            str(failure.get("error_type", "Exception")),
+            failure.get("stack_trace"),
+        ),
+        fire_at=extra.get("fireAt"),
+        child_id=extra.get("childId"),
+        execution_id=extra.get("executionId"),
+    )
 
 
 def _encode_token(created_at: float, instance_id: str) -> str:
@@ -395,4 +414,4 @@ def _decode_token(token: str) -> tuple[float, str]:
         created, _, last_id = base64.urlsafe_b64decode(token.encode()).decode().partition("|")
         return float(created), last_id
     except (ValueError, UnicodeDecodeError) as exc:
-        raise ValueError(f"invalid continuation token {token!r}") from exc
+        raise InvalidContinuationTokenError(f"invalid continuation token {token!r}") from exc

@@ -11,7 +11,7 @@ from typing import Any
 
 from builtin_engine._context import from_timestamp
 from builtin_engine._errors import FailureDetails
-from builtin_engine._history import SCHEDULING, Event, EventType
+from builtin_engine._history import SCHEDULING, Event
 from builtin_engine._store import InstanceRecord, Status
 
 
@@ -152,30 +152,30 @@ def history_events(events: Sequence[tuple[int, Event]]) -> list[WorkflowHistoryE
     names: dict[int, str] = {}
     result: list[WorkflowHistoryEvent] = []
     for seq, event in events:
-        kind = event.type
         details: dict[str, str] = {}
         name = event.name
-        if kind in SCHEDULING:
-            if kind is EventType.TIMER_CREATED:
-                details["fireAt"] = from_timestamp(float(event.extra or 0)).isoformat() + "Z"
-            elif kind is EventType.CHILD_WORKFLOW_SCHEDULED and event.extra:
-                details["childInstanceId"] = event.extra
-            if name:
+        if event.type in SCHEDULING:
+            if event.task_id is not None and name:
                 names[event.task_id] = name
-        elif event.task_id >= 0 and name is None:
+        elif event.task_id is not None and name is None:
             name = names.get(event.task_id)
-        if event.extra and kind in (
-            EventType.ACTIVITY_FAILED, EventType.CHILD_WORKFLOW_FAILED, EventType.WORKFLOW_FAILED
-        ):  # fmt: skip
-            facts = json.loads(event.extra)
-            details.update({k: str(v) for k, v in facts.items() if v is not None})
+        if event.fire_at is not None:
+            details["fireAt"] = from_timestamp(event.fire_at).isoformat() + "Z"
+        if event.child_id is not None:
+            details["childInstanceId"] = event.child_id
+        failure = event.failure
+        if failure is not None:
+            details["error_type"] = failure.error_type
+            details["message"] = failure.message
+            if failure.stack_trace is not None:
+                details["stack_trace"] = failure.stack_trace
         result.append(
             WorkflowHistoryEvent(
                 seq,
-                kind.title,
+                event.type.title,
                 from_timestamp(event.timestamp),
                 name,
-                event.task_id if event.task_id >= 0 else None,
+                event.task_id,
                 event.data,
                 details,
             )

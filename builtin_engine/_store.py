@@ -2,9 +2,9 @@
 
 The engine owns the order of each instance's history; the store only persists what it is
 given. Every write goes through ``write`` in batches (group commit): a batch is one
-transaction, each ``WriteUnit`` in it succeeds or is skipped as a whole. Other processes
-(clients without an engine) use ``post`` to leave requests in the inbox, which the engine
-polls, and may ``purge`` terminal instances themselves.
+transaction, each ``WriteUnit`` in it succeeds or is skipped as a whole. Clients in other
+processes use ``post`` to leave commands in the inbox, which the engine reads, and may
+``purge`` terminal instances themselves.
 """
 
 from __future__ import annotations
@@ -13,9 +13,13 @@ import abc
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from builtin_engine._errors import FailureDetails
 from builtin_engine._history import Event
+
+if TYPE_CHECKING:
+    from builtin_engine._commands import Command, InboxMessage
 
 
 class Status(enum.Enum):
@@ -37,9 +41,9 @@ _TERMINAL = frozenset({Status.COMPLETED, Status.FAILED, Status.TERMINATED})
 ACTIVE_STATUSES = tuple(s for s in Status if not s.is_terminal)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class InstanceRecord:
-    """The stored summary row of one instance."""
+    """The stored summary row of one instance (change it with ``dataclasses.replace``)."""
 
     instance_id: str
     name: str
@@ -50,25 +54,11 @@ class InstanceRecord:
     output: str | None = None
     custom_status: str | None = None
     failure: FailureDetails | None = None
+    #: the instance that created this one as a child workflow, and the task waiting for it
     parent_id: str | None = None
-    parent_task_id: int = -1
+    parent_task_id: int | None = None
+    #: the current execution (a continue-as-new starts another)
     execution_id: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class InboxMessage:
-    """A request left by a client in another process: ``kind`` is one of ``INBOX_KINDS``."""
-
-    id: int
-    instance_id: str
-    kind: str
-    name: str | None = None
-    data: str | None = None
-
-
-#: start (the client created the instance), event, terminate (name = "recursive" or ""),
-#: suspend, resume
-INBOX_KINDS = frozenset({"start", "event", "terminate", "suspend", "resume"})
 
 
 @dataclass(slots=True)
@@ -86,7 +76,24 @@ class WriteUnit:
     events: list[tuple[str, int, Event]] = field(default_factory=list)
     instances: list[InstanceRecord] = field(default_factory=list)
     inbox_done: list[int] = field(default_factory=list)
-    purge: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class InstanceQuery:
+    """Which instances a listing shows (every filter optional), and which page of them."""
+
+    #: any of these (empty: any status)
+    statuses: Sequence[Status] = ()
+    name: str | None = None
+    #: epoch seconds, inclusive
+    created_after: float | None = None
+    #: epoch seconds, exclusive
+    created_before: float | None = None
+    #: a case-sensitive start of the instance ID
+    id_prefix: str | None = None
+    page_size: int = 100
+    #: where the previous page ended (``Page.token``)
+    token: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +109,7 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def open(self) -> None:
-        """Create the schema if needed. Called once before anything else."""
+        """Create or upgrade the schema if needed. Called once before anything else."""
 
     @abc.abstractmethod
     def close(self) -> None:
@@ -130,25 +137,10 @@ class Store(abc.ABC):
         """Every non-terminal instance with its history (engine start-up)."""
 
     @abc.abstractmethod
-    def children(self, instance_id: str) -> list[str]:
-        """The IDs of the instances whose parent is ``instance_id``."""
+    def list_instances(self, query: InstanceQuery) -> Page:
+        """One page of the instances ``query`` selects, newest first.
 
-    @abc.abstractmethod
-    def list_instances(
-        self,
-        statuses: Sequence[Status],
-        name: str | None,
-        page_size: int,
-        token: str | None,
-        *,
-        created_after: float | None = None,
-        created_before: float | None = None,
-        id_prefix: str | None = None,
-    ) -> Page:
-        """Instances matching the filters, newest first (empty ``statuses`` = any).
-
-        ``created_after`` (inclusive) and ``created_before`` (exclusive) are epoch seconds;
-        ``id_prefix`` matches the start of the instance ID, case-sensitively.
+        ``InvalidContinuationTokenError`` for a token this store did not hand out.
         """
 
     @abc.abstractmethod
@@ -157,9 +149,9 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def post(
-        self, message: InboxMessage, create: InstanceRecord | None = None, started: Event | None = None
+        self, command: Command, create: InstanceRecord | None = None, started: Event | None = None
     ) -> None:
-        """Leave a message for the engine; with ``create``, insert the new instance and its
+        """Leave a command for the engine; with ``create``, insert the new instance and its
         first event in the same transaction (``DuplicateInstanceError`` if the ID exists)."""
 
     @abc.abstractmethod

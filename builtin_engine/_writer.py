@@ -4,7 +4,7 @@ The engine's loop submits a ``WriteUnit`` per step and carries on. The writer th
 everything queued since its last commit and applies it in one transaction, so while one
 fsync runs the next batch accumulates: the more instances progress at once, the bigger the
 batches, and the number of commits per second stays near what the disk allows. After each
-commit the units' callbacks run on the loop, in order.
+commit, on the loop, ``on_commit`` sees the whole batch, then the units' callbacks run in order.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import asyncio
 import logging
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from builtin_engine._store import Store, WriteUnit
@@ -22,6 +22,8 @@ log = logging.getLogger("builtin_engine")
 
 #: called on the loop after the unit's batch committed, with the unit's error (or None)
 Callback = Callable[[BaseException | None], None]
+#: called on the loop after each commit with the units that landed (before their callbacks)
+BatchHook = Callable[[Sequence[WriteUnit]], None]
 
 
 @dataclass(slots=True)
@@ -33,9 +35,17 @@ class _Item:
 class GroupCommitter:
     """Owns the writer thread for one store."""
 
-    def __init__(self, store: Store, loop: asyncio.AbstractEventLoop, *, max_batch: int = 2000) -> None:
+    def __init__(
+        self,
+        store: Store,
+        loop: asyncio.AbstractEventLoop,
+        *,
+        on_commit: BatchHook | None = None,
+        max_batch: int = 2000,
+    ) -> None:
         self._store = store
         self._loop = loop
+        self._on_commit = on_commit
         self._queue: queue.SimpleQueue[_Item] = queue.SimpleQueue()
         self._max_batch = max_batch
         self._thread = threading.Thread(target=self._run, name="flowport-writer", daemon=True)
@@ -53,16 +63,7 @@ class GroupCommitter:
     def submit_and_wait(self, unit: WriteUnit) -> asyncio.Future[None]:
         """Queue ``unit``; the future resolves once it is durable, or raises the unit's error."""
         future: asyncio.Future[None] = self._loop.create_future()
-
-        def done(error: BaseException | None) -> None:
-            if future.done():
-                return
-            if error is None:
-                future.set_result(None)
-            else:
-                future.set_exception(error)
-
-        self.submit(unit, done)
+        self.submit(unit, future_callback(future))
         return future
 
     async def flush(self) -> None:
@@ -88,25 +89,51 @@ class GroupCommitter:
             stopping = len(items) != len(batch)
             if not items:
                 continue
+            units = [item.unit for item in items if item.unit is not None]
             try:
-                errors = self._store.write([item.unit for item in items if item.unit is not None])
+                errors = self._store.write(units)
             except BaseException as exc:  # the disk or the database failed: nothing of it is durable
                 log.exception("writing %d units to the store failed", len(items))
                 self.failure = exc
                 errors = [exc] * len(items)
             self.batches += 1
             self.units += len(items)
+            landed = [unit for unit, error in zip(units, errors, strict=True) if error is None]
             callbacks = [
                 (item.callback, error) for item, error in zip(items, errors, strict=True) if item.callback
             ]
-            if callbacks:
+            hook = self._on_commit if landed else None
+            if callbacks or hook is not None:
                 try:
-                    self._loop.call_soon_threadsafe(_run_callbacks, callbacks)
+                    self._loop.call_soon_threadsafe(_after_commit, hook, landed, callbacks)
                 except RuntimeError:  # the loop is closed: nobody is waiting any more
                     return
 
 
-def _run_callbacks(callbacks: list[tuple[Callback, BaseException | None]]) -> None:
+def future_callback(future: asyncio.Future[None]) -> Callback:
+    """A callback that resolves ``future`` (or fails it with the unit's error)."""
+
+    def done(error: BaseException | None) -> None:
+        if future.done():
+            return
+        if error is None:
+            future.set_result(None)
+        else:
+            future.set_exception(error)
+
+    return done
+
+
+def _after_commit(
+    hook: BatchHook | None,
+    landed: list[WriteUnit],
+    callbacks: list[tuple[Callback, BaseException | None]],
+) -> None:
+    if hook is not None:
+        try:
+            hook(landed)
+        except Exception:
+            log.exception("the post-commit hook failed")
     for callback, error in callbacks:
         try:
             callback(error)

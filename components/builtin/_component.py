@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 import re
-import sys
+import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -153,9 +153,9 @@ class BuiltinComponent(WorkflowComponent):
             engine = wf.Engine(store, registry, options)
             try:
                 await engine.start()
-            except wf.StoreLockedError as exc:
+            except (wf.StoreLockedError, wf.StoreVersionError) as exc:
                 raise self._config_error(str(exc), "store") from None
-            except OSError as exc:
+            except (OSError, sqlite3.Error) as exc:
                 raise self._config_error(f"cannot open the store {self.store_path}: {exc}", "store") from None
             self.registry = registry
             self.engine = engine
@@ -164,7 +164,8 @@ class BuiltinComponent(WorkflowComponent):
     def _load_runtime(self, ref: str) -> wf.WorkflowRuntime:
         module_name, _, attribute = ref.partition(":")
         try:
-            module = _import(module_name, self.spec.base_dir)
+            # The gateway makes the working directory and every resources directory importable.
+            module = importlib.import_module(module_name)
             target: Any = module
             for part in attribute.split("."):
                 target = getattr(target, part)
@@ -322,20 +323,7 @@ def _mapped(instance_id: str | None) -> Iterator[None]:
         raise InstanceExistsError(str(exc), instance_id=instance_id) from None
     except wf.InstanceStateError as exc:
         raise InvalidStateError(str(exc), instance_id=instance_id) from None
-    except wf.WorkflowEngineError as exc:
-        raise BackendUnavailableError(str(exc), instance_id=instance_id) from None
-    except ValueError as exc:  # a malformed continuation token
+    except wf.InvalidContinuationTokenError as exc:
         raise InvalidRequestError(str(exc), instance_id=instance_id) from None
-
-
-def _import(module_name: str, base_dir: Path) -> Any:
-    """Import ``module_name``; if it is not importable, look for it next to the YAML file too."""
-    try:
-        return importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        top = module_name.split(".")[0]
-        beside_yaml = (base_dir / top).exists() or (base_dir / f"{top}.py").exists()
-        if exc.name != top or not beside_yaml:
-            raise
-    sys.path.insert(0, str(base_dir))
-    return importlib.import_module(module_name)
+    except wf.WorkflowEngineError as exc:  # the engine is not running
+        raise BackendUnavailableError(str(exc), instance_id=instance_id) from None
