@@ -11,55 +11,53 @@ from typing import Any
 
 import builtin_engine as wf
 
-runtime = wf.WorkflowRuntime()
-#: attempts of ``flaky`` by instance: the first one fails, the others succeed
+#: attempts of ``flaky`` run in this process, by instance
 attempts: dict[str, int] = {}
 
 
-@runtime.activity
 def echo(ctx: wf.WorkflowActivityContext, value: Any) -> Any:
     return value
 
 
-@runtime.activity
 def flaky(ctx: wf.WorkflowActivityContext, value: Any) -> Any:
     attempts[ctx.workflow_id] = attempts.get(ctx.workflow_id, 0) + 1
-    if attempts[ctx.workflow_id] == 1:
+    if ctx.task_id == 0:  # the first attempt (a retry runs under a new task ID)
         raise RuntimeError("first attempt fails")
     return value
 
 
-@runtime.workflow
 def approval(ctx: wf.DaprWorkflowContext, order: Any) -> Any:
     ctx.set_custom_status("waiting")
     decision = yield ctx.wait_for_external_event("approval")
     return (yield ctx.call_activity(echo, input={"order": order, "decision": decision}))
 
 
-@runtime.workflow
 def sleeper(ctx: wf.DaprWorkflowContext, seconds: float) -> Any:
     yield ctx.create_timer(timedelta(seconds=seconds))
     return "woke"
 
 
-@runtime.workflow
 def retrier(ctx: wf.DaprWorkflowContext, value: Any) -> Any:
     policy = wf.RetryPolicy(first_retry_interval=timedelta(seconds=2), max_number_of_attempts=3)
     return (yield ctx.call_activity(flaky, input=value, retry_policy=policy))
 
 
-@runtime.workflow
 def child(ctx: wf.DaprWorkflowContext, value: Any) -> Any:
     go = yield ctx.wait_for_external_event("go")
     return {"child": value, "go": go}
 
 
-@runtime.workflow
 def parent(ctx: wf.DaprWorkflowContext, value: Any) -> Any:
     result = yield ctx.call_child_workflow(child, input=value, instance_id=f"{ctx.instance_id}-kid")
     return {"parent": result}
 
 
-@runtime.workflow
 def failing(ctx: wf.DaprWorkflowContext, _: Any = None) -> Any:
     raise ValueError("always fails")
+
+
+def register(runtime: wf.WorkflowRuntime) -> None:
+    for activity in (echo, flaky):
+        runtime.register_activity(activity)
+    for workflow in (approval, sleeper, retrier, child, parent, failing):
+        runtime.register_workflow(workflow)

@@ -43,8 +43,8 @@ def history_kinds(client: wf.DaprWorkflowClient, iid: str) -> list[str]:
 def main(out: Path) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "v0.db"
-        runtime = flows.runtime
-        runtime._store_arg = str(db)
+        runtime = wf.WorkflowRuntime(store=db)
+        flows.register(runtime)
         runtime.start()
         client = wf.DaprWorkflowClient(store=db)
         client.schedule_new_workflow(flows.approval, input={"item": "car"}, instance_id="waiting")
