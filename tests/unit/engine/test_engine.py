@@ -141,9 +141,12 @@ def test_suspend_buffers_events_and_resume_delivers(client: wf.DaprWorkflowClien
     client.pause_workflow(iid)
     assert status(client, iid) == "SUSPENDED"
     client.raise_workflow_event(iid, "go", data="payload")
-    time.sleep(0.2)  # give a wrongly-delivered event the chance to show
+    # The raise returns once its step is durable: had the event reached the workflow, that
+    # same step would have scheduled the activity that follows the wait.
+    kinds = [e.event_type for e in client.get_workflow_history(iid)]
+    assert kinds[-1] == "EventRaised"
+    assert "ActivityScheduled" not in kinds
     assert status(client, iid) == "SUSPENDED"
-    assert flows.calls[f"{iid}:after-go"] == 0
     client.resume_workflow(iid)
     assert json.loads(finished(client, iid).serialized_output or "") == "payload"
     with pytest.raises(wf.InstanceStateError):
@@ -257,13 +260,16 @@ def test_history_events_have_kinds_names_and_payloads(client: wf.DaprWorkflowCli
 def test_cold_replay_after_eviction_is_correct(start_runtime: Start) -> None:
     _, client = start_runtime(max_cached_instances=1)
     ids = [client.schedule_new_workflow(flows.long_chain, input=20) for _ in range(4)]
-    poll(lambda: all(status(client, i) == "RUNNING" for i in ids))
-    time.sleep(0.3)
-    for iid in ids:  # each wakes up from the store: rebuilt by replaying its history
+    waiting = json.dumps("waiting for half")
+    poll(lambda: all(client.get_workflow_state(i).serialized_custom_status == waiting for i in ids))  # type: ignore[union-attr]
+    # Four idle instances, room for one: at least three were evicted, and each of those is
+    # rebuilt from the store by replaying its history when its event arrives.
+    for iid in ids:
         client.raise_workflow_event(iid, "half")
     for iid in ids:
         state = finished(client, iid)
         assert json.loads(state.serialized_output or "") == 20, state.failure_details
+    assert sum(flows.calls[f"{iid}:replayed"] for iid in ids) >= 3
 
 
 def test_non_determinism_fails_clearly_instead_of_hanging(start_runtime: Start) -> None:
