@@ -40,26 +40,30 @@ def _default(value: Any) -> Any:
     raise TypeError(f"cannot serialise a {type(value).__name__} as JSON")
 
 
+#: ``json.dumps(value, default=_default)`` without building an encoder at every call
+_ENCODER = json.JSONEncoder(default=_default)
+
+
 def to_json(value: Any) -> str | None:
     """JSON text for ``value``; ``None`` stays absent (Dapr stores no payload for it)."""
     if value is None:
         return None
-    return json.dumps(value, default=_default)
+    return _ENCODER.encode(value)
 
 
-def from_json(text: str | None, annotation: Any = None) -> Any:
-    """Decode JSON text, validating into ``annotation`` when one is given."""
+#: validates decoded JSON into a parameter's annotation
+Decoder = pydantic.TypeAdapter[Any]
+
+
+def from_json(text: str | None, decoder: Decoder | None = None) -> Any:
+    """Decode JSON text, validating it with ``decoder`` (from ``decoder_for``) when given."""
     if text is None or text == "":
         return None
     value = json.loads(text)
-    if annotation is None or annotation is Any or value is None:
+    if decoder is None or value is None:
         return value
     try:
-        adapter = _adapter(annotation)
-    except Exception:  # an annotation pydantic cannot build a schema for: plain JSON it is
-        return value
-    try:
-        return adapter.validate_python(value)
+        return decoder.validate_python(value)
     except pydantic.ValidationError:
         # Dapr's SDK does not validate payloads: a value that does not fit the annotation is
         # handed over as decoded JSON rather than failing the step.
@@ -67,17 +71,25 @@ def from_json(text: str | None, annotation: Any = None) -> Any:
 
 
 @functools.lru_cache(maxsize=512)
-def _adapter(annotation: Any) -> pydantic.TypeAdapter[Any]:
-    return pydantic.TypeAdapter(annotation)
+def decoder_for(annotation: Any) -> Decoder | None:
+    """The decoder into ``annotation``; ``None`` to leave values as plain JSON (no annotation, or
+    ``Any``/``object``, or one pydantic cannot build a schema for)."""
+    if annotation in (None, Any, object, inspect.Parameter.empty):
+        return None
+    try:
+        return pydantic.TypeAdapter(annotation)
+    except Exception:
+        return None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Signature:
-    """How to call a workflow or activity function: with or without input, and its types."""
+    """How to call a workflow or activity function: with or without input, and how to decode
+    its input and its output (built once, at registration)."""
 
     takes_input: bool
-    input_type: Any
-    output_type: Any
+    input_decoder: Decoder | None
+    output_decoder: Decoder | None
 
 
 def signature_of(fn: Callable[..., Any]) -> Signature:
@@ -101,11 +113,4 @@ def signature_of(fn: Callable[..., Any]) -> Signature:
     output_type = hints.get("return")
     if output_type is type(None) or inspect.isgeneratorfunction(fn):
         output_type = None
-    return Signature(takes_input, _usable(input_type), _usable(output_type))
-
-
-def _usable(annotation: Any) -> Any:
-    """Annotations worth validating into; plain ``object``/``Any`` mean "leave as JSON"."""
-    if annotation in (None, Any, object, inspect.Parameter.empty):
-        return None
-    return annotation
+    return Signature(takes_input, decoder_for(input_type), decoder_for(output_type))

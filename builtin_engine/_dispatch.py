@@ -318,5 +318,5 @@ class Dispatcher:
 def _call(entry: Registered, ctx: WorkflowActivityContext, data: str | None) -> Any:
     """Call an activity (on a worker thread when it is sync); an async one returns its coroutine."""
     if entry.signature.takes_input:
-        return entry.fn(ctx, from_json(data, entry.signature.input_type))
+        return entry.fn(ctx, from_json(data, entry.signature.input_decoder))
     return entry.fn(ctx)

@@ -251,27 +251,28 @@ class Engine:
     ) -> InstanceRecord | None:
         """Wait until ``done(record)`` holds for a durable record; ``TimeoutError`` after
         ``timeout_s`` seconds (``None``: no limit)."""
-        services = self.services
+        loop = self.loop
         deadline = None if timeout_s is None else time.monotonic() + timeout_s
-        reached: asyncio.Future[InstanceRecord] = self.loop.create_future()
+        reached: list[asyncio.Future[InstanceRecord]] = []
 
         def watcher(record: InstanceRecord) -> None:
-            if not reached.done() and done(record):
-                reached.set_result(record)
+            if reached and not reached[-1].done() and done(record):
+                reached[-1].set_result(record)
 
-        stop_watching = services.watch(instance_id, watcher)
+        stop_watching = self.services.watch(instance_id, watcher)  # before the read: miss nothing
         try:
             while True:
                 record = await self.get(instance_id)
                 if done(record):
                     return record
-                # Woken by the next commit that satisfies ``done``; a purge commits no record,
-                # hence the periodic look at the store.
+                # Woken by the first commit that satisfies ``done``. A purge (by a client in
+                # another process) commits no record, hence a look at the store every second.
                 remaining = 1.0 if deadline is None else min(1.0, deadline - time.monotonic())
                 if remaining <= 0:
                     raise TimeoutError(f"timed out waiting for instance {instance_id!r}")
+                reached.append(loop.create_future())
                 with contextlib.suppress(TimeoutError):
-                    return await asyncio.wait_for(asyncio.shield(reached), remaining)
+                    return await asyncio.wait_for(reached[-1], remaining)
         finally:
             stop_watching()
 

@@ -33,7 +33,7 @@ CONTINUED_AS_NEW           none       data = the next input
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from builtin_engine._errors import FailureDetails
 
@@ -83,9 +83,12 @@ CLOSING = frozenset(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Event:
-    """One history event; the module docstring says which fields each type uses."""
+class Event(NamedTuple):
+    """One history event; the module docstring says which fields each type uses.
+
+    (A named tuple: events are made at every step, and a tuple is made several times faster
+    than a frozen dataclass.)
+    """
 
     type: EventType
     timestamp: float

@@ -19,7 +19,7 @@ from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from typing import Any
 
-from builtin_engine._codec import from_json, to_json
+from builtin_engine._codec import Decoder, from_json, to_json
 from builtin_engine._context import DaprWorkflowContext
 from builtin_engine._errors import FailureDetails, NonDeterminismError
 from builtin_engine._history import SCHEDULING, Event, EventType
@@ -52,13 +52,15 @@ class Outcome:
 class DurableTask(CompletableTask[Any]):
     """An activity or child workflow task, retried under its policy."""
 
-    __slots__ = ("action", "attempts", "first_attempt_at", "output_type", "retry")
+    __slots__ = ("action", "attempts", "decoder", "first_attempt_at", "retry")
 
-    def __init__(self, action: Action, retry: RetryPolicy | None, output_type: Any, now: float) -> None:
+    def __init__(
+        self, action: Action, retry: RetryPolicy | None, decoder: Decoder | None, now: float
+    ) -> None:
         super().__init__()
         self.action = action
         self.retry = retry
-        self.output_type = output_type
+        self.decoder = decoder
         self.attempts = 1
         self.first_attempt_at = now
 
@@ -167,8 +169,8 @@ class Execution:
     ) -> Task[Any]:
         name = name_of(activity)
         entry = self.registry.activities.get(name)
-        output_type = entry.signature.output_type if entry is not None else None
-        return self._schedule(EventType.ACTIVITY_SCHEDULED, name, to_json(value), None, retry, output_type)
+        decoder = entry.signature.output_decoder if entry is not None else None
+        return self._schedule(EventType.ACTIVITY_SCHEDULED, name, to_json(value), None, retry, decoder)
 
     def call_child_workflow(
         self,
@@ -204,10 +206,10 @@ class Execution:
         data: str | None,
         child_id: str | None,
         retry: RetryPolicy | None,
-        output_type: Any,
+        decoder: Decoder | None,
     ) -> DurableTask:
         action = Action(kind, self._next_task_id, name, data, child_id=child_id)
-        task = DurableTask(action, retry, output_type, self.current_time)
+        task = DurableTask(action, retry, decoder, self.current_time)
         self._next_task_id += 1
         self._pending[action.task_id] = action
         self._open[action.task_id] = task
@@ -240,7 +242,7 @@ class Execution:
             return
         try:
             if entry.signature.takes_input:
-                result = entry.fn(self._ctx, from_json(event.data, entry.signature.input_type))
+                result = entry.fn(self._ctx, from_json(event.data, entry.signature.input_decoder))
             else:
                 result = entry.fn(self._ctx)
         except Exception as exc:
@@ -325,7 +327,7 @@ class Execution:
     def _on_result(self, event: Event) -> None:
         task = self._task_of(event)
         if isinstance(task, DurableTask):
-            task.complete(from_json(event.data, task.output_type))
+            task.complete(from_json(event.data, task.decoder))
 
     def _on_failure(self, event: Event) -> None:
         task = self._task_of(event)

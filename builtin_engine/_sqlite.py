@@ -118,10 +118,37 @@ class SQLiteStore(Store):
     def write(self, units: Sequence[WriteUnit]) -> list[BaseException | None]:
         conn = self._conn()
         errors: list[BaseException | None] = []
+        # Units that cannot fail (no create, no history reset) are pooled: one statement for
+        # all their events, one for their instances' rows (only an instance's last row of the
+        # batch is written), one for their inbox messages.
+        events: list[tuple[Any, ...]] = []
+        rows: dict[str, InstanceRecord] = {}
+        inbox_done: list[tuple[int]] = []
+
+        def flush() -> None:
+            if events:
+                conn.executemany(_INSERT_EVENT, events)
+                events.clear()
+            if rows:
+                conn.executemany(_UPDATE_INSTANCE, [_update_row(r) for r in rows.values()])
+                rows.clear()
+            if inbox_done:
+                conn.executemany("DELETE FROM inbox WHERE id=?", inbox_done)
+                inbox_done.clear()
+
         conn.execute("BEGIN IMMEDIATE")
         try:
             for unit in units:
-                errors.append(self._apply(conn, unit))
+                if unit.create is not None or unit.reset_history is not None:
+                    flush()
+                    errors.append(self._apply(conn, unit))
+                    continue
+                events.extend(_event_row(i, s, e) for i, s, e in unit.events)
+                for record in unit.instances:
+                    rows[record.instance_id] = record
+                inbox_done.extend((i,) for i in unit.inbox_done)
+                errors.append(None)
+            flush()
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")

@@ -18,7 +18,6 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from builtin_engine._cache import Instance, InstanceCache
@@ -104,7 +103,7 @@ class Stepper:
             (inst.instance_id, inst.next_seq, Event(EventType.WORKFLOW_TERMINATED, now, data=output))
         )
         inst.next_seq += 1
-        inst.record = replace(inst.record, status=Status.TERMINATED, output=output, updated_at=now)
+        inst.record = inst.record._replace(status=Status.TERMINATED, output=output, updated_at=now)
         unit.instances.append(inst.record)
         if inst.execution is not None:
             inst.execution.close()
@@ -243,9 +242,7 @@ class Stepper:
             status = Status.PENDING
         else:
             status = Status.RUNNING
-        inst.record = replace(
-            inst.record, status=status, updated_at=now, custom_status=execution.custom_status
-        )
+        inst.record = inst.record.stepped(status, now, execution.custom_status)
         unit.instances.append(inst.record)
 
     def _commit(self, inst: Instance, unit: WriteUnit, ack: Callback | None) -> None:
@@ -265,11 +262,10 @@ class Stepper:
         )
         inst.next_seq += 1
         if kind is EventType.CONTINUED_AS_NEW:
-            inst.record = replace(inst.record, updated_at=now, custom_status=custom_status)
+            inst.record = inst.record._replace(updated_at=now, custom_status=custom_status)
             unit.instances.append(inst.record)
             return
-        inst.record = replace(
-            inst.record,
+        inst.record = inst.record._replace(
             status=Status.COMPLETED if kind is EventType.WORKFLOW_COMPLETED else Status.FAILED,
             output=outcome.data,
             failure=outcome.failure,
@@ -285,8 +281,8 @@ class Stepper:
         self.dispatch.cancel_timers(inst)
         now = time.time()
         execution_id = uuid.uuid4().hex
-        inst.record = replace(
-            inst.record, execution_id=execution_id, input=outcome.data, output=None, failure=None
+        inst.record = inst.record._replace(
+            execution_id=execution_id, input=outcome.data, output=None, failure=None
         )
         started = started_event(inst.record.name, outcome.data, now, execution_id)
         unit = WriteUnit(reset_history=inst.instance_id, events=[(inst.instance_id, 0, started)])

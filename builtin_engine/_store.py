@@ -13,7 +13,7 @@ import abc
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from builtin_engine._errors import FailureDetails
 from builtin_engine._history import Event
@@ -41,9 +41,12 @@ _TERMINAL = frozenset({Status.COMPLETED, Status.FAILED, Status.TERMINATED})
 ACTIVE_STATUSES = tuple(s for s in Status if not s.is_terminal)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class InstanceRecord:
-    """The stored summary row of one instance (change it with ``dataclasses.replace``)."""
+class InstanceRecord(NamedTuple):
+    """The stored summary row of one instance; build it by keyword, change it with ``_replace``.
+
+    (A named tuple rather than a frozen dataclass: the engine replaces an instance's record at
+    every step, and ``_replace`` costs a quarter of ``dataclasses.replace``.)
+    """
 
     instance_id: str
     name: str
@@ -59,6 +62,21 @@ class InstanceRecord:
     parent_task_id: int | None = None
     #: the current execution (a continue-as-new starts another)
     execution_id: str = ""
+
+    def stepped(self, status: Status, updated_at: float, custom_status: str | None) -> InstanceRecord:
+        """This record after a step: ``_replace`` of the three fields every step sets.
+
+        Written out because it runs at every step of every instance, where ``_replace``'s
+        keyword handling cost 8% of the engine's time (py-spy, bench.engine_throughput).
+        """
+        r = self
+        return _new_record(
+            (r[0], r[1], status, r[3], updated_at, r[5], r[6], custom_status, r[8], r[9], r[10], r[11])
+        )
+
+
+def _new_record(fields: tuple[Any, ...]) -> InstanceRecord:
+    return tuple.__new__(InstanceRecord, fields)
 
 
 @dataclass(slots=True)
