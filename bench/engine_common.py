@@ -14,20 +14,15 @@ from typing import Any
 
 import builtin_engine as wf
 
-runtime = wf.WorkflowRuntime()
 
-
-@runtime.activity
 def noop(ctx: wf.WorkflowActivityContext, value: Any) -> Any:
     return value
 
 
-@runtime.activity
 async def anoop(ctx: wf.WorkflowActivityContext, value: Any) -> Any:
     return value
 
 
-@runtime.workflow
 def chain(ctx: wf.DaprWorkflowContext, spec: dict[str, Any]) -> Any:
     activity = anoop if spec.get("async") else noop
     value = 0
@@ -36,9 +31,21 @@ def chain(ctx: wf.DaprWorkflowContext, spec: dict[str, Any]) -> Any:
     return value
 
 
-@runtime.workflow
 def waiting(ctx: wf.DaprWorkflowContext, _: Any = None) -> Any:
     return (yield ctx.wait_for_external_event("go"))
+
+
+def register(host: wf.WorkflowRuntime) -> None:
+    """Register the bench workflows and activities on ``host``."""
+    for activity in (noop, anoop):
+        host.register_activity(activity)
+    for workflow in (chain, waiting):
+        host.register_workflow(workflow)
+
+
+#: the bench workflows, for engines the benchmarks build themselves
+runtime = wf.WorkflowRuntime()
+register(runtime)
 
 
 def parser(description: str) -> argparse.ArgumentParser:

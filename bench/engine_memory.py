@@ -12,6 +12,7 @@ import asyncio
 import gc
 import time
 
+import builtin_engine as wf
 from bench.engine_common import engine, is_done, parser, rss_mb
 
 
@@ -19,11 +20,12 @@ async def main(quick: bool) -> None:
     count = 1000 if quick else 10_000
     baseline = rss_mb()
     async with engine() as e:
+        admin = wf.WorkflowAdmin(e.store)
         began = time.perf_counter()
         ids = [f"w{i}" for i in range(count)]
         for start in range(0, count, 500):
             await asyncio.gather(*(e.schedule("waiting", None, iid) for iid in ids[start : start + 500]))
-        await e._writer_or_fail().flush()
+        await e.services.writer.flush()
         started = time.perf_counter() - began
         gc.collect()
         waiting_rss = rss_mb()
@@ -34,7 +36,7 @@ async def main(quick: bool) -> None:
         )
         began = time.perf_counter()
         for start in range(0, count, 500):
-            await asyncio.gather(*(e.raise_event(iid, "go", "1") for iid in ids[start : start + 500]))
+            await asyncio.gather(*(admin.raise_event(iid, "go", "1") for iid in ids[start : start + 500]))
         for start in range(0, count, 500):
             await asyncio.gather(*(e.wait(iid, is_done, 600) for iid in ids[start : start + 500]))
         print(f"raising the {count} events and completing them: {time.perf_counter() - began:.2f} s")
