@@ -50,8 +50,9 @@ def test_kill_9_loses_nothing_acknowledged(tmp_path: Path) -> None:
         early, late = ids[::2], ids[1::2]
         for iid in early:  # raised before the instance waits: must be kept across the crash
             client.raise_workflow_event(iid, "go", data={"bonus": 100})
+        # Kill mid-flight: once some completions are durable and more activities have run.
         deadline = time.monotonic() + WAIT
-        while sum(executions(side_file).values()) < INSTANCES * 3:
+        while sum(executions(side_file).values()) < INSTANCES * 3 or not recorded_completions(client, ids):
             assert time.monotonic() < deadline, "the host made no progress"
             time.sleep(0.005)
         os.kill(process.pid, signal.SIGKILL)
