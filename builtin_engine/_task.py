@@ -98,6 +98,14 @@ class CompositeTask(Task[T]):
     def _on_child_done(self, child: Task[Any]) -> None:
         raise NotImplementedError
 
+    def _finish(self) -> None:
+        super()._finish()
+        # Detach from the children still pending: a task raced in many ``when_any`` calls (an
+        # event waited for in a loop, say) must not keep every finished race alive.
+        for child in self._children:
+            if not child._complete and child._parents is not None:
+                child._parents = [parent for parent in child._parents if parent is not self]
+
 
 class WhenAllTask(CompositeTask[list[T]]):
     """Completes with every child's result in order; fails as soon as one child fails."""
