@@ -31,14 +31,18 @@ class Gateway:
     pid: int
 
     def cpu_seconds(self) -> float:
-        """User plus system CPU time the gateway process has used so far."""
-        return process_cpu_seconds(self.pid)
+        """User plus system CPU time the gateway process has used so far, all threads."""
+        return _cpu_seconds(Path(f"/proc/{self.pid}/stat"))
+
+    def loop_cpu_seconds(self) -> float:
+        """The same for its main thread alone, the one running the event loop."""
+        return _cpu_seconds(Path(f"/proc/{self.pid}/task/{self.pid}/stat"))
 
 
-def process_cpu_seconds(pid: int) -> float:
-    # Fields 14 and 15 of /proc/<pid>/stat (utime, stime), counted after the ")" that ends
+def _cpu_seconds(stat: Path) -> float:
+    # Fields 14 and 15 of a /proc stat file (utime, stime), counted after the ")" that ends
     # the command name, which may itself hold spaces.
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    fields = stat.read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
 
 

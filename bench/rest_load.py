@@ -136,7 +136,7 @@ async def check_all_completed(url: str, started: int) -> str:
 def start_profiler(gateway: Gateway, seconds: float, output: Path) -> subprocess.Popen[bytes]:
     py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     command = [py_spy, "record", "--pid", str(gateway.pid), "--duration", str(int(seconds))]
-    command += ["--format", "raw", "--output", str(output), "--nonblocking", "--rate", "200"]
+    command += ["--format", "raw", "--output", str(output), "--nonblocking", "--threads", "--rate", "200"]
     return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
@@ -160,7 +160,16 @@ def profile_top(collapsed: Path, lines: int = 25) -> str:
     return "\n".join(out)
 
 
-def report(tally: Tally, window: float, gateway_cpu: float, client_cpu: float) -> None:
+@dataclass
+class Usage:
+    """CPU seconds used during the window: the gateway, its event-loop thread, the client."""
+
+    gateway: float
+    loop: float
+    client: float
+
+
+def report(tally: Tally, window: float, cpu: Usage) -> None:
     everything = [value for values in tally.latencies.values() for value in values]
     count = len(everything)
     print(
@@ -176,10 +185,11 @@ def report(tally: Tally, window: float, gateway_cpu: float, client_cpu: float) -
         )
     errors = sum(tally.errors.values())
     print(f"  errors: {errors}" + "".join(f"\n    {n} x {e}" for e, n in tally.errors.most_common(5)))
+    per_request = 1e3 / max(count, 1)
     print(
-        f"  gateway CPU: {gateway_cpu / window:.2f} cores, {gateway_cpu / max(count, 1) * 1e3:.3f} ms "
-        f"per request; load client CPU: {client_cpu / window:.2f} cores, "
-        f"{client_cpu / max(count, 1) * 1e3:.3f} ms per request",
+        f"  gateway CPU: {cpu.gateway / window:.2f} cores, {cpu.gateway * per_request:.3f} ms per request "
+        f"(its event-loop thread: {cpu.loop / window:.2f} cores, {cpu.loop * per_request:.3f} ms); "
+        f"load client CPU: {cpu.client / window:.2f} cores, {cpu.client * per_request:.3f} ms per request",
         flush=True,
     )
 
@@ -201,15 +211,16 @@ async def main(
         await asyncio.sleep(warmup)
         profiler = start_profiler(gateway, seconds, profile) if profile else None
         tally.recording = True
-        gateway_cpu, client_cpu, began = gateway.cpu_seconds(), time.process_time(), time.perf_counter()
+        before = Usage(gateway.cpu_seconds(), gateway.loop_cpu_seconds(), time.process_time())
+        began = time.perf_counter()
         await asyncio.sleep(seconds)
         tally.recording = False
         window = time.perf_counter() - began
-        gateway_cpu = gateway.cpu_seconds() - gateway_cpu
-        client_cpu = time.process_time() - client_cpu
+        after = Usage(gateway.cpu_seconds(), gateway.loop_cpu_seconds(), time.process_time())
         tally.stopping = True
         await asyncio.gather(*tasks)
-        report(tally, window, gateway_cpu, client_cpu)
+        cpu = Usage(after.gateway - before.gateway, after.loop - before.loop, after.client - before.client)
+        report(tally, window, cpu)
         print(f"  {await check_all_completed(gateway.url, tally.started)}", flush=True)
     return profiler
 

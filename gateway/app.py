@@ -99,7 +99,7 @@ def create_app(
     BUILD_INFO.labels(version()).set(1)
     api = WorkflowApi(registry, request_timeout, health=watch, tracer=tracer)
     for index, prefix in enumerate(API_PREFIXES):
-        app.include_router(api.router(prefix, in_schema=index == 0), dependencies=guarded)
+        api.add_routes(app.router, prefix, in_schema=index == 0, dependencies=guarded)
 
     @app.get("/v1.0/healthz", status_code=204, tags=["health"], operation_id="healthz")
     async def healthz() -> Response:

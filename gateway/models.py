@@ -18,8 +18,8 @@ from contracts import HistoryEvent, InstanceState, WorkflowDefinition
 def rfc3339(moment: datetime) -> str:
     """UTC with a ``Z``, as Dapr writes timestamps; naive times are taken as UTC."""
     if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return f"{moment.isoformat(timespec='microseconds')}Z"
 
 
 def state_body(state: InstanceState) -> dict[str, Any]:
