@@ -77,8 +77,14 @@ mkdir -p "$CACHE_DIR"
 STAGING=$(mktemp -d "$CACHE_DIR/.download.XXXXXX")
 trap 'rm -rf "$STAGING"' EXIT
 echo "fetch-conductor: downloading conductor-server $VERSION (a few hundred MB) ..." >&2
-mvn -B -q "$DEPENDENCY_PLUGIN:copy" \
-    "-Dartifact=org.conductoross:conductor-server:$VERSION:jar:boot" \
-    "-DoutputDirectory=$STAGING" >&2
+# Maven's output is shown only when it fails, without its colour codes (Maven 3.8 writes some
+# even in batch and quiet mode).
+if ! log=$(mvn -B -q -Dstyle.color=never "$DEPENDENCY_PLUGIN:copy" \
+        "-Dartifact=org.conductoross:conductor-server:$VERSION:jar:boot" \
+        "-DoutputDirectory=$STAGING" 2>&1); then
+    printf '%s\n' "$log" | sed -e $'s/\x1b\\[[0-9;]*m//g' >&2
+    echo "fetch-conductor: maven could not download conductor-server $VERSION (output above)" >&2
+    exit 1
+fi
 mv -f "$STAGING/conductor-server-$VERSION-boot.jar" "$JAR"
 echo "$JAR"

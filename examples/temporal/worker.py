@@ -6,6 +6,8 @@ Run it next to a Temporal server (two commands, from the repository root)::
     .venv/bin/python examples/temporal/worker.py
 
 then serve ``examples/temporal/components`` with the gateway and start ``chain`` over HTTP.
+Started before the server, the worker says so and waits for it (``--wait`` seconds, default
+for ever) instead of failing.
 
 The workflows take and return JSON values, because Flowport passes workflow input, event data
 and output as JSON text. A workflow exposes a Dapr custom status by upserting the memo field
@@ -17,7 +19,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import signal
+import sys
 from datetime import timedelta
 from typing import Any
 
@@ -28,6 +32,7 @@ from temporalio.worker import Worker
 
 CUSTOM_STATUS_MEMO = "customStatus"
 _ACTIVITY_TIMEOUT = timedelta(seconds=30)
+RETRY_INTERVAL = 1.0  # seconds between connection attempts while the server is not up
 
 
 @activity.defn(name="step")
@@ -137,12 +142,34 @@ WORKFLOWS = [Chain, Approval, Fail, Countdown, Progress, Parent]
 ACTIVITIES = [step, reject]
 
 
-async def serve(address: str, namespace: str, task_queue: str) -> None:
-    client = await Client.connect(address, namespace=namespace)
+async def connect(address: str, namespace: str, wait: float, stop: asyncio.Event) -> Client | None:
+    """A client once the server answers; ``None`` if stopped first. Exits past ``wait`` (0: never)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + wait if wait else None
+    waiting = False
+    while not stop.is_set():
+        try:
+            return await Client.connect(address, namespace=namespace)
+        except RuntimeError as exc:  # temporalio's "Failed client connect: ..."
+            if deadline is not None and loop.time() > deadline:
+                sys.exit(f"worker: no Temporal server at {address} after {wait:g} s: {exc}")
+            if not waiting:
+                # A test waits for this line before it starts the server.
+                print(f"worker: waiting for the Temporal server at {address} ...", flush=True)
+                waiting = True
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), RETRY_INTERVAL)
+    return None
+
+
+async def serve(address: str, namespace: str, task_queue: str, wait: float) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
+    client = await connect(address, namespace, wait, stop)
+    if client is None:
+        return
     async with Worker(client, task_queue=task_queue, workflows=WORKFLOWS, activities=ACTIVITIES):
         # A test fixture waits for this line before it starts workflows.
         print(f"worker ready on task queue {task_queue!r} at {address}", flush=True)
@@ -154,8 +181,11 @@ def main() -> None:
     parser.add_argument("--address", default="localhost:7233", help="Temporal frontend host:port")
     parser.add_argument("--namespace", default="default")
     parser.add_argument("--task-queue", default="flowport", help="must match the component's taskQueue")
+    parser.add_argument(
+        "--wait", type=float, default=0, help="seconds to wait for the server (default 0: for ever)"
+    )
     args = parser.parse_args()
-    asyncio.run(serve(args.address, args.namespace, args.task_queue))
+    asyncio.run(serve(args.address, args.namespace, args.task_queue, args.wait))
 
 
 if __name__ == "__main__":

@@ -167,6 +167,16 @@ def running_worker(
     server: TemporalServer, *, task_queue: str = TASK_QUEUE, timeout: float = START_TIMEOUT
 ) -> Iterator[subprocess.Popen[bytes]]:
     """The example worker (``examples/temporal/worker.py``) on ``task_queue``, in a subprocess."""
+    process, log_path = start_worker(server, task_queue)
+    try:
+        wait_for_output(process, log_path, WORKER_READY_LINE, timeout)
+        yield process
+    finally:
+        stop_worker(process)
+
+
+def start_worker(server: TemporalServer, task_queue: str) -> tuple[subprocess.Popen[bytes], Path]:
+    """Start the example worker for ``server`` (running or not); returns it and its log file."""
     log_path = server.data_dir / f"worker-{task_queue}.log"
     log_path.unlink(missing_ok=True)
     command = [
@@ -189,23 +199,26 @@ def running_worker(
             start_new_session=True,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
-    try:
-        deadline = time.monotonic() + timeout
-        while WORKER_READY_LINE not in log_path.read_text(encoding="utf-8", errors="replace"):
-            if process.poll() is not None:
-                raise RuntimeError(
-                    f"the example Temporal worker exited with {process.returncode}; log {log_path}:\n"
-                    + log_path.read_text(encoding="utf-8", errors="replace")[-4000:]
-                )
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"the example Temporal worker was not ready within {timeout:g}s")
-            time.sleep(0.1)
-        yield process
-    finally:
-        _stop_worker(process)
+    return process, log_path
 
 
-def _stop_worker(process: subprocess.Popen[bytes]) -> None:
+def wait_for_output(
+    process: subprocess.Popen[bytes], log_path: Path, line: str, timeout: float = START_TIMEOUT
+) -> None:
+    """Until the worker has written ``line``; fails if it exits first."""
+    deadline = time.monotonic() + timeout
+    while line not in log_path.read_text(encoding="utf-8", errors="replace"):
+        if process.poll() is not None:
+            raise RuntimeError(
+                f"the example Temporal worker exited with {process.returncode}; log {log_path}:\n"
+                + log_path.read_text(encoding="utf-8", errors="replace")[-4000:]
+            )
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the example Temporal worker did not write {line!r} within {timeout:g}s")
+        time.sleep(0.1)
+
+
+def stop_worker(process: subprocess.Popen[bytes]) -> None:
     # SIGINT lets the worker finish its in-flight tasks; the SDK may still abort at exit.
     stop_group(process, signal.SIGINT, STOP_TIMEOUT)
 
