@@ -1,19 +1,20 @@
 """A cheaper way for FastAPI to call the workflow handlers: ``LeanRoute``.
 
 FastAPI resolves a handler's arguments through its general dependency machinery on every
-request (body sniffing, cookies, headers, sub-dependencies, per-field validation, telemetry
-hooks). Under load (``python -m bench.rest_load``) that cost more of the event loop's time
-than the component work behind a request. The workflow handlers need much less: the request,
-path parameters (strings), query parameters (a few scalars and one list), and the route's own
-dependencies that take only the request (the API-token guard).
+request (body sniffing, cookies, headers, per-field validation, telemetry hooks, plain-function
+dependencies sent to a thread). Under load (``python -m bench.rest_load``) that cost more of
+the event loop's time than the component work behind a request. The workflow handlers need
+much less: the request, path parameters (strings), query parameters, and dependencies made of
+query parameters (the instance filter) or of the request alone (the API-token guard).
 
 ``LeanRoute`` is a FastAPI route class (FastAPI's own extension point) that builds, once per
-route, a pydantic model of the handler's query parameters from its signature, and on each
-request validates them in one call and calls the handler. The signature stays the single
-description of the parameters: FastAPI still reads it for the OpenAPI document, and a query
-parameter that does not validate is the same ``RequestValidationError`` (a 400 problem). A
-handler whose signature asks for more than this (a body model, headers, other dependencies)
-gets FastAPI's own handler, unchanged.
+route, one pydantic model of every query parameter the handler and its dependencies declare,
+and on each request validates them in one call, calls the dependencies inline and then the
+handler. The signatures stay the single description of the parameters: FastAPI still reads
+them for the OpenAPI document, and a query parameter that does not validate is the same
+``RequestValidationError`` (a 400 problem). Dependencies are called on the event loop, so
+they must not block. A handler that asks for anything else (a body model, headers, nested
+dependencies) gets FastAPI's own handler, unchanged.
 """
 
 from __future__ import annotations
@@ -21,11 +22,12 @@ from __future__ import annotations
 import inspect
 import types
 import typing
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import pydantic
-from fastapi import Request
+from fastapi import Request, params
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from starlette.responses import Response
@@ -34,86 +36,138 @@ Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 
 
 class LeanRoute(APIRoute):
-    """An ``APIRoute`` whose handler calls the endpoint without FastAPI's dependency solving."""
+    """An ``APIRoute`` whose handler calls the endpoint without FastAPI's dependency solving
+    (``lean`` says whether it does, or fell back to FastAPI's handler)."""
+
+    lean = False
 
     def get_route_handler(self) -> Handler:
-        lean = _lean_handler(self.endpoint, set(self.param_convertors), self.dependencies)
-        return lean if lean is not None else super().get_route_handler()
+        try:
+            plan = _Plan.of(self.endpoint, set(self.param_convertors), self.dependencies)
+        except _NeedsFastAPI:
+            self.lean = False
+            return super().get_route_handler()
+        self.lean = True
+        return plan.handler()
 
 
-def _lean_handler(
-    endpoint: Callable[..., Any], path_names: set[str], dependencies: Sequence[Any]
-) -> Handler | None:
-    """The request handler for ``endpoint``, or ``None`` if its signature needs FastAPI's."""
-    if not inspect.iscoroutinefunction(endpoint):
-        return None
-    guards: list[Callable[[Request], Awaitable[None]]] = []
-    for depends in dependencies:
-        call = depends.dependency
-        if not inspect.iscoroutinefunction(call) or not _takes_only_request(call):
-            return None
-        guards.append(call)
-    hints = typing.get_type_hints(endpoint, include_extras=True)
-    request_name: str | None = None
-    path: list[str] = []
-    fields: dict[str, Any] = {}
-    lists: set[str] = set()
-    for name, parameter in inspect.signature(endpoint).parameters.items():
-        annotation = hints.get(name, Any)
-        if annotation is Request:
-            request_name = name
-        elif name in path_names:
-            if annotation is not str:
-                return None
-            path.append(name)
-        else:
-            base, info = _split_annotation(annotation)
-            if info is not None and type(info).__name__ != "Query":
-                return None  # a header, cookie, body or dependency parameter
-            default = ... if parameter.default is inspect.Parameter.empty else parameter.default
-            fields[name] = (annotation, default)
-            if _is_list(base):
-                lists.add(name)
-    model = pydantic.create_model(f"{endpoint.__name__}_query", **fields) if fields else None
-
-    async def handle(request: Request) -> Response:
-        for guard in guards:
-            await guard(request)
-        arguments: dict[str, Any] = {name: request.path_params[name] for name in path}
-        if request_name is not None:
-            arguments[request_name] = request
-        if model is not None:
-            query = request.query_params
-            given = {
-                name: query.getlist(name) if name in lists else query[name]
-                for name in fields
-                if name in query
-            }
-            try:
-                arguments.update(model.model_validate(given).__dict__)
-            except pydantic.ValidationError as exc:
-                raise RequestValidationError(
-                    [{**error, "loc": ("query", *error["loc"])} for error in exc.errors()]
-                ) from None
-        response: Response = await endpoint(**arguments)
-        return response
-
-    return handle
+class _NeedsFastAPI(Exception):
+    """The signature asks for something only FastAPI's own handler provides."""
 
 
-def _takes_only_request(call: Callable[..., Any]) -> bool:
-    hints = typing.get_type_hints(call)
-    names = list(inspect.signature(call).parameters)
-    return len(names) == 1 and hints.get(names[0]) is Request
+@dataclass
+class _Call:
+    """One function to call: which arguments come from where."""
+
+    function: Callable[..., Any]
+    request: str | None = None
+    path: list[str] = field(default_factory=list)
+    query: list[str] = field(default_factory=list)
+    dependencies: dict[str, _Call] = field(default_factory=dict)
+
+    async def __call__(self, request: Request, query: dict[str, Any]) -> Any:
+        arguments: dict[str, Any] = {name: request.path_params[name] for name in self.path}
+        arguments.update((name, query[name]) for name in self.query)
+        if self.request is not None:
+            arguments[self.request] = request
+        for name, dependency in self.dependencies.items():
+            arguments[name] = await dependency(request, query)
+        result = self.function(**arguments)
+        return await result if inspect.isawaitable(result) else result
 
 
-def _split_annotation(annotation: Any) -> tuple[Any, Any]:
-    """The type under ``Annotated`` and the FastAPI parameter marker, if any."""
+@dataclass
+class _Plan:
+    """The endpoint's call, its guards, and the model of every query parameter they take."""
+
+    endpoint: _Call
+    guards: list[_Call]
+    fields: dict[str, Any]
+    lists: set[str]
+
+    @classmethod
+    def of(
+        cls, endpoint: Callable[..., Any], path_names: set[str], dependencies: Sequence[params.Depends]
+    ) -> _Plan:
+        if not inspect.iscoroutinefunction(endpoint):
+            raise _NeedsFastAPI
+        plan = cls(_Call(endpoint), [], {}, set())
+        plan._read(plan.endpoint, path_names, nested=True)
+        for depends in dependencies:
+            guard = _Call(_function(depends))
+            plan._read(guard, path_names, nested=False)
+            plan.guards.append(guard)
+        return plan
+
+    def _read(self, call: _Call, path_names: set[str], *, nested: bool) -> None:
+        hints = typing.get_type_hints(call.function, include_extras=True)
+        for name, parameter in inspect.signature(call.function).parameters.items():
+            annotation = hints.get(name, Any)
+            base, marker = _split(annotation)
+            if annotation is Request:
+                call.request = name
+            elif isinstance(marker, params.Depends) and nested:
+                dependency = _Call(_function(marker))
+                self._read(dependency, path_names, nested=False)
+                call.dependencies[name] = dependency
+            elif name in path_names and marker is None and annotation is str:
+                call.path.append(name)
+            elif _plain_query(marker) and name not in self.fields:
+                default = ... if parameter.default is inspect.Parameter.empty else parameter.default
+                self.fields[name] = (annotation, default)
+                call.query.append(name)
+                if _is_list(base):
+                    self.lists.add(name)
+            else:
+                raise _NeedsFastAPI  # a header, cookie, body, nested dependency or duplicate name
+
+    def handler(self) -> Handler:
+        model = pydantic.create_model("QueryParameters", **self.fields) if self.fields else None
+        fields, lists, guards, endpoint = list(self.fields), self.lists, self.guards, self.endpoint
+
+        async def handle(request: Request) -> Response:
+            values: dict[str, Any] = {}
+            if model is not None:
+                query = request.query_params
+                given = {
+                    name: query.getlist(name) if name in lists else query[name]
+                    for name in fields
+                    if name in query
+                }
+                try:
+                    values = model.model_validate(given).__dict__
+                except pydantic.ValidationError as exc:
+                    raise RequestValidationError(
+                        [{**error, "loc": ("query", *error["loc"])} for error in exc.errors()]
+                    ) from None
+            for guard in guards:
+                await guard(request, values)
+            response: Response = await endpoint(request, values)
+            return response
+
+        return handle
+
+
+def _function(depends: params.Depends) -> Callable[..., Any]:
+    if depends.dependency is None:
+        raise _NeedsFastAPI
+    return depends.dependency
+
+
+def _split(annotation: Any) -> tuple[Any, Any]:
+    """The type under ``Annotated`` and its FastAPI marker (``Query``, ``Depends``...), if any."""
     if typing.get_origin(annotation) is typing.Annotated:
         base, *extras = typing.get_args(annotation)
-        markers = [extra for extra in extras if isinstance(extra, pydantic.fields.FieldInfo)]
+        markers = [extra for extra in extras if isinstance(extra, pydantic.fields.FieldInfo | params.Depends)]
         return base, markers[0] if markers else None
     return annotation, None
+
+
+def _plain_query(marker: Any) -> bool:
+    """A query parameter read by its own name (no marker, or ``Query`` without an alias)."""
+    if marker is None:
+        return True
+    return isinstance(marker, params.Query) and marker.alias is None and marker.validation_alias is None
 
 
 def _is_list(annotation: Any) -> bool:
