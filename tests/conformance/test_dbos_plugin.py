@@ -86,11 +86,19 @@ def status_of(client: httpx.Client, instance_id: str) -> dict[str, Any]:
     return body
 
 
-def wait_status(client: httpx.Client, instance_id: str, status: str) -> dict[str, Any]:
+def wait_status(
+    client: httpx.Client, instance_id: str, status: str, custom_status: str | None = None
+) -> dict[str, Any]:
+    """Until the instance has ``status`` (and, if given, that custom status)."""
     deadline = time.monotonic() + WAIT
+
+    def reached(state: dict[str, Any]) -> bool:
+        shown = state["properties"].get("dapr.workflow.custom_status")
+        return state["runtimeStatus"] == status and custom_status in (None, shown)
+
     state = status_of(client, instance_id)
-    while state["runtimeStatus"] != status:
-        assert time.monotonic() < deadline, f"{instance_id} never became {status}: {state}"
+    while not reached(state):
+        assert time.monotonic() < deadline, f"{instance_id} never became {status} ({custom_status}): {state}"
         time.sleep(0.1)
         state = status_of(client, instance_id)
     return state
@@ -120,8 +128,8 @@ class TestDbosBehaviour:
 
     def test_an_event_raised_while_paused_is_delivered_on_resume(self, client: httpx.Client) -> None:
         start(client, "await_approval", "paused-event")
-        state = wait_status(client, "paused-event", "RUNNING")
-        assert state["properties"]["dapr.workflow.custom_status"] == '"waiting for approval"'
+        # RUNNING from the start; the custom status once the workflow's first step has run.
+        wait_status(client, "paused-event", "RUNNING", '"waiting for approval"')
         assert post(client, "paused-event", "pause").status_code == 202
         wait_status(client, "paused-event", "SUSPENDED")
         assert post(client, "paused-event", "raiseEvent/approval", {"by": "ops"}).status_code == 202
