@@ -47,15 +47,29 @@ def _cpu_seconds(stat: Path) -> float:
 
 
 @contextmanager
-def gateway_process(resources: Path, log: Path, *, start_timeout: float = 120) -> Iterator[Gateway]:
+def gateway_process(
+    resources: Path,
+    log: Path,
+    *,
+    metrics: bool = True,
+    env: dict[str, str] | None = None,
+    start_timeout: float = 120,
+) -> Iterator[Gateway]:
     """``flowport serve --resources-path resources`` on a free loopback port, run from the
     repository root (so that component metadata can name ``bench.*`` modules); yields it once
-    ``/v1.0/healthz`` answers, stops it at the end. Its output goes to ``log``."""
+    ``/v1.0/healthz`` answers, stops it at the end. Its output goes to ``log``.
+
+    Metrics are served as by default, but on a free port (``metrics=False``: none); tracing
+    only through ``OTEL_*`` variables in ``env``, never this process's own."""
     port = free_port()
     command = [sys.executable, "-c", "import sys; from gateway.cli import main; sys.exit(main())"]
     command += ["serve", "--resources-path", str(resources), "--port", str(port), "--log-level", "warning"]
+    command += ["--metrics-port", str(free_port() if metrics else 0)]
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
     with log.open("ab") as out:
-        process = subprocess.Popen(command, cwd=REPO, stdout=out, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            command, cwd=REPO, stdout=out, stderr=subprocess.STDOUT, env={**environment, **(env or {})}
+        )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + start_timeout
@@ -76,7 +90,9 @@ def gateway_process(resources: Path, log: Path, *, start_timeout: float = 120) -
 
 
 @contextmanager
-def builtin_gateway(runtimes: str, component: str = "bench") -> Iterator[Gateway]:
+def builtin_gateway(
+    runtimes: str, component: str = "bench", *, metrics: bool = True, env: dict[str, str] | None = None
+) -> Iterator[Gateway]:
     """A gateway whose one ``workflow.builtin`` component, ``component``, hosts the
     ``module:attribute`` runtimes given, on a fresh SQLite store at full durability."""
     with tempfile.TemporaryDirectory(prefix="flowport-bench-") as tmp:
@@ -97,7 +113,7 @@ def builtin_gateway(runtimes: str, component: str = "bench") -> Iterator[Gateway
                 """
             )
         )
-        with gateway_process(resources, Path(tmp) / "gateway.log") as gateway:
+        with gateway_process(resources, Path(tmp) / "gateway.log", metrics=metrics, env=env) as gateway:
             yield gateway
 
 

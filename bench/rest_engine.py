@@ -28,25 +28,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
-import os
 import statistics
-import subprocess
-import sys
-import tempfile
-import textwrap
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 import builtin_engine as wf
+from bench._gateway import Gateway, builtin_gateway
 from bench._http import Connection
-from gateway.testing import free_port
 from tests.servers.otlp import running_otlp_receiver
 
 REPO = Path(__file__).resolve().parents[1]
@@ -79,73 +71,13 @@ def chain(ctx: wf.DaprWorkflowContext, spec: dict[str, Any]) -> Any:
 # --- the gateway -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Gateway:
-    url: str
-    pid: int
-
-
 @contextmanager
 def serving_gateway(metrics: bool = False, env: dict[str, str] | None = None) -> Iterator[Gateway]:
     """``flowport serve`` in a subprocess hosting ``runtime`` on a fresh store.
 
     Metrics off unless ``metrics``; tracing only through ``OTEL_*`` variables in ``env``."""
-    with tempfile.TemporaryDirectory(prefix="flowport-rest-bench-") as tmp:
-        resources = Path(tmp) / "resources"
-        resources.mkdir()
-        (resources / "bench.yaml").write_text(
-            textwrap.dedent(
-                f"""\
-                apiVersion: dapr.io/v1alpha1
-                kind: Component
-                metadata: {{name: {COMPONENT}}}
-                spec:
-                  type: workflow.builtin
-                  version: v1
-                  metadata:
-                  - {{name: runtimes, value: "bench.rest_engine:runtime"}}
-                  - {{name: store, value: "{Path(tmp) / "bench.db"}"}}
-                """
-            )
-        )
-        port = free_port()
-        command = [
-            sys.executable,
-            "-c",
-            "import sys; from gateway.cli import main; sys.exit(main())",
-            "serve",
-            "--resources-path",
-            str(resources),
-            "--port",
-            str(port),
-            "--metrics-port",
-            str(free_port() if metrics else 0),
-            "--log-level",
-            "warning",
-        ]
-        environment = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
-        # From the repository root: the gateway imports ``bench.rest_engine`` from there.
-        process = subprocess.Popen(command, cwd=REPO, env={**environment, **(env or {})})
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    if httpx.get(f"{url}/v1.0/healthz", timeout=1).status_code == 204:
-                        break
-                except httpx.TransportError:
-                    pass
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("the gateway did not start")
-                time.sleep(0.05)
-            yield Gateway(url, process.pid)
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    with builtin_gateway("bench.rest_engine:runtime", COMPONENT, metrics=metrics, env=env) as gateway:
+        yield gateway
 
 
 # --- figures -----------------------------------------------------------------------------------
@@ -164,12 +96,6 @@ def ms(seconds: float) -> str:
 
 def p50_p99(values: Sequence[float]) -> str:
     return f"p50 {ms(percentile(values, 0.5))}, p99 {ms(percentile(values, 0.99))}"
-
-
-def cpu_seconds(pid: int) -> float:
-    """User and system CPU time the process has used so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _time(text: str) -> float:
@@ -330,9 +256,9 @@ async def telemetry(quick: bool, rounds: int) -> None:
                     pool = [await Connection.open(gateway.url) for _ in range(IN_FLIGHT)]
                     try:
                         await throughput(pool, 50, spec, "warm")
-                        cpu = cpu_seconds(gateway.pid)
+                        cpu = gateway.cpu_seconds()
                         rate, start_p50 = await throughput(pool, count, spec, "tp")
-                        cpu_per_workflow = (cpu_seconds(gateway.pid) - cpu) / count
+                        cpu_per_workflow = (gateway.cpu_seconds() - cpu) / count
                         results.setdefault(label, []).append((rate, start_p50, cpu_per_workflow))
                     finally:
                         for conn in pool:
