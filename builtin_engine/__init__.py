@@ -29,6 +29,7 @@ private and may move)::
                                                 queue writes; end, continue-as-new, replay
                                     _dispatch   Dispatcher: activities, timers, children
                                     _inbox      Inbox: commands from other processes
+                                    _retention  Retention: purges expired finished instances
                                   _replay     Execution: a workflow generator driven by events
                                   _history    Event, EventType: the history model
                                   _registry   workflows and activities by name
@@ -64,6 +65,7 @@ from builtin_engine._errors import (
     WorkflowEngineError,
 )
 from builtin_engine._registry import Registry
+from builtin_engine._retention import RetentionPolicy
 from builtin_engine._runtime import WorkflowRuntime, alternate_name
 from builtin_engine._schema import SCHEMA_VERSION
 from builtin_engine._sqlite import SQLiteStore, sqlite_path
@@ -86,6 +88,7 @@ __all__ = [
     "NonDeterminismError",
     "NonRetryableError",
     "Registry",
+    "RetentionPolicy",
     "RetryPolicy",
     "SQLiteStore",
     "Store",

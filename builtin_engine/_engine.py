@@ -1,7 +1,8 @@
 """The engine: its lifecycle, and the operations clients call.
 
 ``Engine`` is the composition root of a running engine. ``start`` opens the store, builds the
-parts (``Services``, the ``InstanceCache``, the ``Stepper``, the ``Dispatcher``, the ``Inbox``),
+parts (``Services``, the ``InstanceCache``, the ``Stepper``, the ``Dispatcher``, the ``Inbox``,
+and ``Retention`` when finished instances are kept for a limited time),
 recovers every unfinished instance, and starts reading the inbox; ``stop`` undoes it. The
 client operations (``schedule``, ``send`` a ``Command``, ``purge``, ``get``, ``wait``,
 ``list_instances``, ``history``) return once their effect is durable; clients reach them
@@ -27,6 +28,7 @@ from builtin_engine._history import Event, EventType, started_event
 from builtin_engine._inbox import Inbox
 from builtin_engine._locking import StoreLock
 from builtin_engine._registry import Registry
+from builtin_engine._retention import Retention, RetentionPolicy
 from builtin_engine._services import Services
 from builtin_engine._step import Stepper
 from builtin_engine._store import InstanceQuery, InstanceRecord, Page, Status, Store, WriteUnit
@@ -58,6 +60,8 @@ class EngineOptions:
     max_cached_instances: int = 20_000
     #: seconds between polls of the inbox where clients in other processes leave requests
     poll_interval: float = 0.05
+    #: how long finished instances are kept (``None``: forever)
+    retention: RetentionPolicy | None = None
 
 
 class Engine:
@@ -72,7 +76,9 @@ class Engine:
         self._step: Stepper | None = None
         self._dispatch: Dispatcher | None = None
         self._inbox: Inbox | None = None
+        self._retention: Retention | None = None
         self._poller: asyncio.Task[None] | None = None
+        self._sweeper: asyncio.Task[None] | None = None
         self._lock: StoreLock | None = None
         self._running = False
 
@@ -103,6 +109,11 @@ class Engine:
         if self._dispatch is None:
             raise WorkflowEngineError("the workflow engine is not running")
         return self._dispatch
+
+    @property
+    def retention(self) -> Retention | None:
+        """The retention sweeper, when the options keep finished instances for a time."""
+        return self._retention
 
     @property
     def inbox(self) -> Inbox:
@@ -139,6 +150,12 @@ class Engine:
                 step.restore(record, events)
             await self._inbox.poll()
             self._poller = loop.create_task(self._inbox.run(lambda: self._running), name="flowport-inbox")
+            retention = self.options.retention
+            if retention is not None and retention.keep():
+                self._retention = Retention(retention, services)
+                self._sweeper = loop.create_task(
+                    self._retention.run(lambda: self._running), name="flowport-retention"
+                )
         except BaseException:
             await self.stop()
             raise
@@ -149,11 +166,12 @@ class Engine:
         self._running = False
         if _RUNNING_ENGINES.get(self.store.identity) is self:
             del _RUNNING_ENGINES[self.store.identity]
-        if self._poller is not None:
-            self._poller.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._poller
-            self._poller = None
+        for task in (self._poller, self._sweeper):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._poller = self._sweeper = None
         if self._dispatch is not None:
             self._dispatch.close()
             for inst in self.cache.clear():
@@ -162,7 +180,7 @@ class Engine:
                     inst.execution.close()
         if self._services is not None:
             await self._services.close()
-        self._services = self._step = self._dispatch = self._inbox = None
+        self._services = self._step = self._dispatch = self._inbox = self._retention = None
         if self._lock is not None:
             self._lock.release()
             self._lock = None

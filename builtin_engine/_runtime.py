@@ -11,6 +11,7 @@ from typing import Any, TypeVar, overload
 from builtin_engine._client import resolve_store
 from builtin_engine._engine import Engine, EngineOptions
 from builtin_engine._registry import NAME_ATTRIBUTE, Registry
+from builtin_engine._retention import RetentionPolicy
 from builtin_engine._store import Store
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -36,8 +37,9 @@ class WorkflowRuntime:
     ``logger_options``, ``interceptors`` and the orchestration limit are ignored.
 
     Flowport's own keywords: ``store`` (a ``Store``, SQLite URL or path; default
-    ``$FLOWPORT_STORE`` or ``./.flowport/workflows.db``), ``max_cached_instances`` and
-    ``poll_interval`` (seconds, for requests from other processes).
+    ``$FLOWPORT_STORE`` or ``./.flowport/workflows.db``), ``max_cached_instances``,
+    ``poll_interval`` (seconds, for requests from other processes) and ``retention`` (a
+    ``RetentionPolicy``: how long finished instances are kept).
     """
 
     def __init__(
@@ -53,6 +55,7 @@ class WorkflowRuntime:
         store: Store | str | os.PathLike[str] | None = None,
         max_cached_instances: int | None = None,
         poll_interval: float | None = None,
+        retention: RetentionPolicy | None = None,
     ) -> None:
         self.registry = Registry()
         self._store_arg = store
@@ -63,6 +66,7 @@ class WorkflowRuntime:
             thread_pool_workers=maximum_thread_pool_workers or defaults.thread_pool_workers,
             max_cached_instances=max_cached_instances or defaults.max_cached_instances,
             poll_interval=poll_interval if poll_interval is not None else defaults.poll_interval,
+            retention=retention,
         )
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None

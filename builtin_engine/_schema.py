@@ -16,6 +16,7 @@ Version history:
 - 1: ``history.extra`` is one JSON object for every event type (``failure``, ``fireAt``,
   ``childId``, ``executionId``: see ``_sqlite``); the inbox has ``reason`` and ``recursive``
   columns.
+- 2: an index of instances by status and last update, for retention.
 
 To change the schema: append a migration (a tuple of SQL statements that take version N to
 N + 1) to ``MIGRATIONS``, and add a test that a store of version N opens and runs.
@@ -83,6 +84,10 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE inbox ADD COLUMN reason TEXT",
         "ALTER TABLE inbox ADD COLUMN recursive INTEGER NOT NULL DEFAULT 0",
         "UPDATE inbox SET recursive = (name = 'recursive'), name = NULL WHERE kind = 'terminate'",
+    ),
+    (
+        # Retention finds finished instances by status and age.
+        "CREATE INDEX IF NOT EXISTS instances_by_status_updated ON instances (status, updated_at)",
     ),
 )
 

@@ -19,7 +19,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +45,8 @@ from builtin_engine._store import (
 
 #: how the integer columns say "none"
 _NONE_STORED = -1
+_TERMINAL_NAMES = [s.value for s in Status if s.is_terminal]
+_TERMINAL_MARKS = ",".join("?" for _ in _TERMINAL_NAMES)
 
 _COLUMNS = (
     "instance_id, name, status, created_at, updated_at, input, output, custom_status, "
@@ -139,7 +141,7 @@ class SQLiteStore(Store):
         conn.execute("BEGIN IMMEDIATE")
         try:
             for unit in units:
-                if unit.create is not None or unit.reset_history is not None:
+                if unit.create is not None or unit.reset_history is not None or unit.expire:
                     flush()
                     errors.append(self._apply(conn, unit))
                     continue
@@ -177,6 +179,16 @@ class SQLiteStore(Store):
             conn.executemany(_UPDATE_INSTANCE, [_update_row(r) for r in unit.instances])
         if unit.inbox_done:
             conn.executemany("DELETE FROM inbox WHERE id=?", [(i,) for i in unit.inbox_done])
+        if unit.expire:
+            finished = [
+                row[0]
+                for row in conn.execute(
+                    f"SELECT instance_id FROM instances WHERE status IN ({_TERMINAL_MARKS}) "
+                    f"AND instance_id IN ({','.join('?' for _ in unit.expire)})",
+                    [*_TERMINAL_NAMES, *unit.expire],
+                )
+            ]
+            _delete(conn, finished)
         return None
 
     def post(
@@ -323,6 +335,32 @@ class SQLiteStore(Store):
             _encode_token(records[-1].created_at, records[-1].instance_id) if more and records else None
         )
         return Page(records, next_token)
+
+    def expired(self, cutoffs: Mapping[Status, float], limit: int) -> list[str]:
+        if not cutoffs:
+            return []
+        conn = self._conn()
+        clauses = " OR ".join("(status=? AND updated_at<?)" for _ in cutoffs)
+        params: list[Any] = [value for status, cutoff in cutoffs.items() for value in (status.value, cutoff)]
+        roots = [
+            row[0]
+            for row in conn.execute(
+                f"SELECT instance_id FROM instances i WHERE ({clauses}) AND (i.parent_id IS NULL "
+                "OR NOT EXISTS (SELECT 1 FROM instances p WHERE p.instance_id = i.parent_id)) LIMIT ?",
+                [*params, limit],
+            )
+        ]
+        doomed = list(roots)
+        frontier = list(roots)
+        while frontier:
+            parent = frontier.pop()
+            for child, status in conn.execute(
+                "SELECT instance_id, status FROM instances WHERE parent_id=?", (parent,)
+            ):
+                if Status(status).is_terminal:
+                    doomed.append(child)
+                    frontier.append(child)
+        return doomed
 
     def read_inbox(self, after_id: int, limit: int) -> list[InboxMessage]:
         rows = self._conn().execute(

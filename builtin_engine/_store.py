@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import abc
 import enum
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -94,6 +94,8 @@ class WriteUnit:
     events: list[tuple[str, int, Event]] = field(default_factory=list)
     instances: list[InstanceRecord] = field(default_factory=list)
     inbox_done: list[int] = field(default_factory=list)
+    #: instances to delete with their histories if they are (still) finished (retention)
+    expire: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +162,12 @@ class Store(abc.ABC):
 
         ``InvalidContinuationTokenError`` for a token this store did not hand out.
         """
+
+    @abc.abstractmethod
+    def expired(self, cutoffs: Mapping[Status, float], limit: int) -> list[str]:
+        """Up to ``limit`` finished top-level instances last updated before the cutoff of their
+        status (epoch seconds), each followed by its finished descendants (the whole tree goes,
+        as a recursive purge). A child whose parent is gone counts as top-level."""
 
     @abc.abstractmethod
     def read_inbox(self, after_id: int, limit: int) -> list[InboxMessage]:

@@ -7,6 +7,7 @@ another process hosts (that process runs ``WorkflowRuntime.start()`` on the same
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import re
 import sqlite3
@@ -82,6 +83,11 @@ class BuiltinMetadata(pydantic.BaseModel):
     thread_pool_workers: int = pydantic.Field(16, alias="threadPoolWorkers", ge=1)
     max_cached_instances: int = pydantic.Field(20_000, alias="maxCachedInstances", ge=1)
     poll_interval: float = pydantic.Field(0.05, alias="pollInterval", gt=0)
+    #: how long finished instances are kept (Dapr's stateRetentionPolicy), in seconds
+    retention_any_terminal: float | None = pydantic.Field(None, alias="retentionAnyTerminal", ge=0)
+    retention_completed: float | None = pydantic.Field(None, alias="retentionCompleted", ge=0)
+    retention_failed: float | None = pydantic.Field(None, alias="retentionFailed", ge=0)
+    retention_terminated: float | None = pydantic.Field(None, alias="retentionTerminated", ge=0)
 
     @pydantic.field_validator("runtimes")
     @classmethod
@@ -91,10 +97,17 @@ class BuiltinMetadata(pydantic.BaseModel):
                 raise ValueError(f"{ref!r} is not a 'module:attribute' reference")
         return value
 
-    @pydantic.field_validator("poll_interval", mode="before")
+    @pydantic.field_validator(
+        "poll_interval",
+        "retention_any_terminal",
+        "retention_completed",
+        "retention_failed",
+        "retention_terminated",
+        mode="before",
+    )
     @classmethod
     def _duration(cls, value: Any) -> Any:
-        """Accept Dapr-style durations: ``50ms``, ``0.5s``, ``1m``, or seconds as a number."""
+        """Accept Dapr-style durations: ``50ms``, ``0.5s``, ``1m``, ``24h``, or seconds as a number."""
         if not isinstance(value, str):
             return value
         return parse_duration(value).total_seconds()
@@ -149,6 +162,7 @@ class BuiltinComponent(WorkflowComponent):
                 thread_pool_workers=self.metadata.thread_pool_workers,
                 max_cached_instances=self.metadata.max_cached_instances,
                 poll_interval=self.metadata.poll_interval,
+                retention=self._retention(),
             )
             engine = wf.Engine(store, registry, options)
             try:
@@ -159,7 +173,32 @@ class BuiltinComponent(WorkflowComponent):
                 raise self._config_error(f"cannot open the store {self.store_path}: {exc}", "store") from None
             self.registry = registry
             self.engine = engine
+        else:
+            if self._retention() is not None:
+                raise self._config_error(
+                    "retention is applied by the engine that hosts the store; this component only "
+                    "reaches a store another process hosts (no runtimes): set retention there",
+                    "retentionAnyTerminal",
+                )
+            try:
+                await asyncio.to_thread(store.open)
+            except wf.StoreVersionError as exc:
+                raise self._config_error(str(exc), "store") from None
+            except (OSError, sqlite3.Error) as exc:
+                raise self._config_error(f"cannot open the store {self.store_path}: {exc}", "store") from None
         self._admin = wf.WorkflowAdmin(store)
+
+    def _retention(self) -> wf.RetentionPolicy | None:
+        m = self.metadata
+        times = (m.retention_any_terminal, m.retention_completed, m.retention_failed, m.retention_terminated)
+        if all(t is None for t in times):
+            return None
+        return wf.RetentionPolicy.of(
+            any_terminal=m.retention_any_terminal,
+            completed=m.retention_completed,
+            failed=m.retention_failed,
+            terminated=m.retention_terminated,
+        )
 
     def _load_runtime(self, ref: str) -> wf.WorkflowRuntime:
         module_name, _, attribute = ref.partition(":")
