@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from contracts import ComponentConfigError, ComponentHealth, WorkflowComponent
+from contracts import ComponentConfigError, ComponentHealth, WorkflowComponent, WorkflowError
 from gateway.plugins import Plugin, load_plugin
 from gateway.resources import ComponentDefinition, ResourcesError, load_resources
 from gateway.telemetry.metrics import COMPONENT_INIT_SECONDS
@@ -108,6 +108,8 @@ class ComponentRegistry:
         except ComponentConfigError as exc:
             error = exc.located(file=definition.spec.source, component=slot.name)
             return self._init_failed(slot, error)
+        except WorkflowError as exc:  # expected, such as a runtime that cannot be reached
+            reason = f"init failed: {exc.message}"
         except Exception as exc:  # a plugin's own bug must not take the gateway down
             log.exception("component %s failed to initialise", slot.name)
             reason = f"init failed: {type(exc).__name__}: {exc}"

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 from urllib.parse import quote
 
-from components.conductor._client import ConductorClient, ConductorError, contract_error
+from components.conductor._client import ConductorClient
 from components.conductor._definitions import load_definitions
 from components.conductor._instances import WITHDRAWN, InstanceIndex
 from components.conductor._mapping import (
@@ -25,7 +25,9 @@ from components.conductor._mapping import (
 )
 from components.conductor._metadata import ConductorSettings, read_settings
 from contracts import (
+    BackendTimeoutError,
     BackendUnavailableError,
+    ComponentConfigError,
     ComponentHealth,
     ComponentSpec,
     GetRequest,
@@ -78,17 +80,23 @@ class ConductorComponent(WorkflowComponent):
             self.settings.api_url, timeout=self.settings.request_timeout, auth=self.settings.auth
         )
         self._client, self._index = client, InstanceIndex(client)
+        await client.check_api()
+        await self._probe()
         if self.settings.definitions is None:
-            await self._probe()
             return
         definitions = await asyncio.to_thread(load_definitions, self.settings.definitions)
         try:
+            # 404 here: a workflow names a task or sub-workflow Conductor does not know
             if definitions.task_defs:
-                await client.post_json("/metadata/taskdefs", list(definitions.task_defs))
+                tasks = list(definitions.task_defs)
+                await client.post_json("/metadata/taskdefs", tasks, missing=InvalidRequestError)
             if definitions.workflow_defs:
-                await client.put("/metadata/workflow", list(definitions.workflow_defs))
-        except ConductorError as exc:
-            raise contract_error(exc, not_found=InvalidRequestError) from None
+                workflows = list(definitions.workflow_defs)
+                await client.put("/metadata/workflow", workflows, missing=InvalidRequestError)
+        except InvalidRequestError as exc:
+            raise ComponentConfigError(
+                f"Conductor rejected the definitions: {exc.message}", field="spec.metadata.definitions"
+            ) from None
 
     async def close(self) -> None:
         if self._client is not None:
@@ -104,7 +112,7 @@ class ConductorComponent(WorkflowComponent):
     async def workflow_names(self) -> Sequence[str] | None:
         try:
             names = await self._http.get_json("/metadata/workflow/names-and-versions")
-        except ConductorError:
+        except WorkflowError:
             return None
         return sorted(names) if isinstance(names, dict) else None
 
@@ -128,13 +136,11 @@ class ConductorComponent(WorkflowComponent):
             # See _instances for why this claims the ID safely against other gateways.
             for attempt in range(_CLAIM_ATTEMPTS):
                 await self._refuse_taken(instance_id)
-                try:
-                    workflow_id = (await self._http.post_text("/workflow", body)).strip()
-                except ConductorError as exc:
-                    # Conductor answers 404 for an unknown workflow name or version.
-                    raise contract_error(
-                        exc, instance_id=instance_id, not_found=InvalidRequestError
-                    ) from None
+                # Conductor answers 404 for an unknown workflow name or version.
+                workflow_id = await self._http.post_text(
+                    "/workflow", body, instance_id=instance_id, missing=InvalidRequestError
+                )
+                workflow_id = workflow_id.strip()
                 rivals = [
                     hit
                     for hit in await self._ids.claimants(instance_id)
@@ -160,11 +166,11 @@ class ConductorComponent(WorkflowComponent):
             # Conductor would turn a FAILED workflow into TERMINATED; the contract says no-op.
             return
         reason = request.reason or _DEFAULT_TERMINATE_REASON
-        try:
-            await self._http.delete(f"/workflow/{_segment(workflow_id)}", {"reason": reason})
-        except ConductorError as exc:
-            if exc.status != 409:  # 409: it ended meanwhile, which is what the caller wanted
-                raise contract_error(exc, instance_id=request.instance_id) from None
+        # InvalidStateError (409): it ended meanwhile, which is what the caller wanted
+        with contextlib.suppress(InvalidStateError):
+            await self._http.delete(
+                f"/workflow/{_segment(workflow_id)}", {"reason": reason}, instance_id=request.instance_id
+            )
 
     async def raise_event(self, request: RaiseEventRequest) -> None:
         instance_id = request.instance_id
@@ -188,10 +194,8 @@ class ConductorComponent(WorkflowComponent):
             "status": "COMPLETED",
             "outputData": event_output(request.serialized_data),
         }
-        try:
-            await self._http.post_text("/tasks", result)
-        except ConductorError as exc:
-            raise contract_error(exc, instance_id=instance_id, not_found=InvalidStateError) from None
+        # 404: the task is no longer pending (completed by another caller meanwhile)
+        await self._http.post_text("/tasks", result, instance_id=instance_id, missing=InvalidStateError)
 
     async def pause(self, request: PauseRequest) -> None:
         workflow_id, workflow = await self._workflow(request.instance_id, include_tasks=False)
@@ -203,10 +207,7 @@ class ConductorComponent(WorkflowComponent):
                 f"instance {request.instance_id!r} is {status}; only a running instance can be suspended",
                 instance_id=request.instance_id,
             )
-        try:
-            await self._http.put(f"/workflow/{_segment(workflow_id)}/pause")
-        except ConductorError as exc:
-            raise contract_error(exc, instance_id=request.instance_id) from None
+        await self._http.put(f"/workflow/{_segment(workflow_id)}/pause", instance_id=request.instance_id)
 
     async def resume(self, request: ResumeRequest) -> None:
         workflow_id, workflow = await self._workflow(request.instance_id, include_tasks=False)
@@ -217,14 +218,8 @@ class ConductorComponent(WorkflowComponent):
                 f"instance {request.instance_id!r} is {status}, not suspended",
                 instance_id=request.instance_id,
             )
-        try:
-            await self._http.put(f"/workflow/{_segment(workflow_id)}/resume")
-        except ConductorError as exc:
-            if exc.status == 500 and "not PAUSED" in exc.message:  # resumed by someone else meanwhile
-                raise InvalidStateError(
-                    f"Conductor: {exc.message}", instance_id=request.instance_id
-                ) from None
-            raise contract_error(exc, instance_id=request.instance_id) from None
+        # resumed by someone else meanwhile: Conductor's 500 "not PAUSED" is an InvalidStateError
+        await self._http.put(f"/workflow/{_segment(workflow_id)}/resume", instance_id=request.instance_id)
 
     async def purge(self, request: PurgeRequest) -> PurgeResult:
         workflow_id, workflow = await self._workflow(request.instance_id, include_tasks=True)
@@ -258,10 +253,7 @@ class ConductorComponent(WorkflowComponent):
         params: dict[str, Any] = {"start": offset, "size": request.page_size, "sort": "startTime:DESC"}
         if clauses:
             params["query"] = " AND ".join(clauses)
-        try:
-            page = await self._http.get_json("/workflow/search", params)
-        except ConductorError as exc:
-            raise contract_error(exc, not_found=InvalidRequestError) from None
+        page = await self._http.get_json("/workflow/search", params, missing=InvalidRequestError)
         hits = [hit for hit in page.get("results") or [] if isinstance(hit, dict)]
         total = int(page.get("totalHits") or 0)
         following = offset + len(hits)
@@ -294,19 +286,14 @@ class ConductorComponent(WorkflowComponent):
     async def _workflow(self, instance_id: str, *, include_tasks: bool) -> tuple[str, Mapping[str, Any]]:
         """The Conductor workflow ID and document behind ``instance_id``."""
         workflow_id, cached = await self._ids.resolve(instance_id)
-        try:
-            workflow = await self._http.get_json(
-                f"/workflow/{_segment(workflow_id)}", {"includeTasks": str(include_tasks).lower()}
-            )
-        except ConductorError as exc:
-            if exc.status != 404:
-                raise contract_error(exc, instance_id=instance_id) from None
-            if cached:  # purged by another gateway, maybe started again: look it up afresh
-                self._ids.forget(instance_id)
-                return await self._workflow(instance_id, include_tasks=include_tasks)
-            raise InstanceNotFoundError(
-                f"no workflow instance {instance_id!r} in Conductor", instance_id=instance_id
-            ) from None
+        workflow = await self._http.find_json(
+            f"/workflow/{_segment(workflow_id)}",
+            {"includeTasks": str(include_tasks).lower()},
+            instance_id=instance_id,
+        )
+        if workflow is None and cached:  # purged by another gateway, maybe started again: look it up afresh
+            self._ids.forget(instance_id)
+            return await self._workflow(instance_id, include_tasks=include_tasks)
         if not isinstance(workflow, dict):
             raise InstanceNotFoundError(
                 f"no workflow instance {instance_id!r} in Conductor", instance_id=instance_id
@@ -324,15 +311,13 @@ class ConductorComponent(WorkflowComponent):
                 instance_id=instance_id,
             )
         if _is_uuid(instance_id):  # it could be the ID Conductor gave a workflow started elsewhere
-            try:
-                await self._http.get_json(f"/workflow/{_segment(instance_id)}", {"includeTasks": "false"})
-            except ConductorError as exc:
-                if exc.status == 404:
-                    return
-                raise contract_error(exc, instance_id=instance_id) from None
-            raise InstanceExistsError(
-                f"{instance_id!r} is already the ID of a Conductor workflow", instance_id=instance_id
+            workflow = await self._http.find_json(
+                f"/workflow/{_segment(instance_id)}", {"includeTasks": "false"}, instance_id=instance_id
             )
+            if workflow is not None:
+                raise InstanceExistsError(
+                    f"{instance_id!r} is already the ID of a Conductor workflow", instance_id=instance_id
+                )
 
     async def _withdraw(self, workflow_id: str) -> None:
         """Undo a start that met a rival for its instance ID (it may have ended already).
@@ -341,20 +326,21 @@ class ConductorComponent(WorkflowComponent):
         if removing it fails or shows late.
         """
         path = f"/workflow/{_segment(workflow_id)}"
-        with contextlib.suppress(ConductorError):
-            await self._http.delete(path, {"reason": WITHDRAWN})
-        with contextlib.suppress(ConductorError):
-            await self._http.delete(f"{path}/remove", {"archiveWorkflow": "false"})
+        steps = ((path, {"reason": WITHDRAWN}), (f"{path}/remove", {"archiveWorkflow": "false"}))
+        for target, params in steps:
+            try:
+                await self._http.delete(target, params)
+            except (BackendUnavailableError, BackendTimeoutError):
+                raise  # the start answers 503/504: Conductor cannot be reached
+            except WorkflowError:
+                pass  # best effort: the workflow may have ended or gone meanwhile
 
     async def _purge_tree(self, workflow_id: str) -> int:
-        try:
-            workflow = await self._http.get_json(
-                f"/workflow/{_segment(workflow_id)}", {"includeTasks": "true"}
-            )
-        except ConductorError as exc:
-            if exc.status == 404:
-                return 0
-            raise contract_error(exc, instance_id=workflow_id) from None
+        workflow = await self._http.find_json(
+            f"/workflow/{_segment(workflow_id)}", {"includeTasks": "true"}, instance_id=workflow_id
+        )
+        if workflow is None:
+            return 0
         purged = 0
         for child in sub_workflow_ids(workflow):
             purged += await self._purge_tree(child)
@@ -364,10 +350,9 @@ class ConductorComponent(WorkflowComponent):
     async def _remove(self, workflow_id: str, instance_id: str) -> None:
         # archiveWorkflow=false also drops the search-index entry; an archived workflow
         # would still be found by its correlation ID and look like a live instance.
-        try:
-            await self._http.delete(f"/workflow/{_segment(workflow_id)}/remove", {"archiveWorkflow": "false"})
-        except ConductorError as exc:
-            raise contract_error(exc, instance_id=instance_id) from None
+        await self._http.delete(
+            f"/workflow/{_segment(workflow_id)}/remove", {"archiveWorkflow": "false"}, instance_id=instance_id
+        )
 
 
 def _segment(value: str) -> str:

@@ -42,6 +42,10 @@ class HttpTimeout(HttpError):
     """Connected, but the answer did not arrive within the timeout."""
 
 
+class HttpProtocolError(HttpError):
+    """The peer answered with something that is not HTTP/1.1 (a gRPC port, say)."""
+
+
 @dataclass(frozen=True, slots=True)
 class HttpResponse:
     status: int
@@ -190,7 +194,7 @@ class HttpPool:
             raise
         except httptools.HttpParserError as exc:
             connection.close()
-            raise HttpError(f"malformed answer: {exc}") from None
+            raise HttpProtocolError(f"malformed answer: {exc}") from None
         except OSError as exc:
             connection.close()
             if not answer.received:

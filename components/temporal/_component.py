@@ -13,11 +13,9 @@ import contextlib
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import TypeVar
 
-from google.protobuf.duration_pb2 import Duration
 from temporalio.api.common.v1 import WorkflowExecution, WorkflowType
-from temporalio.api.enums.v1 import EventType, PendingWorkflowTaskState, WorkflowIdReusePolicy
+from temporalio.api.enums.v1 import WorkflowIdReusePolicy
 from temporalio.api.history.v1 import HistoryEvent as TemporalEvent
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflow.v1 import WorkflowExecutionInfo
@@ -34,33 +32,37 @@ from temporalio.api.workflowservice.v1 import (
     TerminateWorkflowExecutionRequest,
     UnpauseWorkflowExecutionRequest,
 )
-from temporalio.service import RPCError, WorkflowService
+from temporalio.service import WorkflowService
 
 from components.temporal._connection import Connection
-from components.temporal._errors import is_instance_not_found
 from components.temporal._history import normalise_history
 from components.temporal._mapping import (
     CUSTOM_STATUS_MEMO,
     decode_token,
     encode_token,
     execution_properties,
-    failure_details,
+    instance_failure,
     is_open,
     listed_instance,
+    proto_duration,
     quote,
+    run_of,
     runtime_status,
+    start_delay,
+    start_timeout,
+    stuck_warning,
     temporal_status_name,
-    timed_out_details,
     timestamp,
     visibility_query,
+    workflow_input,
+    workflow_output,
 )
 from components.temporal._metadata import connection_settings
-from components.temporal._payloads import json_payloads, payload_json, payloads_json
+from components.temporal._payloads import json_payloads, payload_json
 from contracts import (
     ALL_CAPABILITIES,
     ComponentHealth,
     ComponentSpec,
-    FailureDetails,
     GetRequest,
     HistoryEvent,
     HistoryRequest,
@@ -80,7 +82,6 @@ from contracts import (
     StartRequest,
     TerminateRequest,
     WorkflowComponent,
-    parse_duration,
 )
 
 #: Shown with every purge: Temporal deletes asynchronously (see docs/temporal.md).
@@ -89,11 +90,7 @@ PURGE_DETAIL = (
     "for up to about a minute (typically 10 to 35 s) before it answers 404"
 )
 
-# A first workflow task nobody picked up for this long is reported on get: no worker polls
-# the task queue, so the instance would stay RUNNING silently.
-_UNPICKED_TASK_WARNING_AFTER = timedelta(seconds=5)
 _HISTORY_PAGE = 1000
-_E = EventType
 
 
 class TemporalComponent(WorkflowComponent):
@@ -105,7 +102,7 @@ class TemporalComponent(WorkflowComponent):
 
     def __init__(self, spec: ComponentSpec) -> None:
         super().__init__(spec)
-        self._connection = Connection(connection_settings(spec), spec.name)
+        self._connection = Connection(connection_settings(spec), spec.name, spec.source)
 
     async def init(self) -> None:
         # A server that is down now must not stop the gateway: requests answer 503 and the
@@ -143,10 +140,12 @@ class TemporalComponent(WorkflowComponent):
         )
         timeout = request.options.get("executionTimeout")
         if timeout is not None:
-            start.workflow_execution_timeout.CopyFrom(_duration(_start_timeout(timeout, request.instance_id)))
-        delay = _start_delay(request.start_at)
+            start.workflow_execution_timeout.CopyFrom(
+                proto_duration(start_timeout(timeout, request.instance_id))
+            )
+        delay = start_delay(request.start_at, datetime.now(UTC))
         if delay is not None:
-            start.workflow_start_delay.CopyFrom(_duration(delay))
+            start.workflow_start_delay.CopyFrom(proto_duration(delay))
         await conn.call(
             "start", request.instance_id, lambda svc, t: svc.start_workflow_execution(start, timeout=t)
         )
@@ -165,7 +164,7 @@ class TemporalComponent(WorkflowComponent):
             raise described
         info = described.workflow_execution_info
         run_id = info.execution.run_id
-        if isinstance(first, BaseException) or (first is not None and _run_of(first) not in ("", run_id)):
+        if isinstance(first, BaseException) or (first is not None and run_of(first) not in ("", run_id)):
             # the instance continued as new between the reads: read this run's input again
             first = await self._first_event(WorkflowExecution(workflow_id=request.instance_id, run_id=run_id))
         # The reads race the workflow: a run that closed after the history read but before the
@@ -182,7 +181,7 @@ class TemporalComponent(WorkflowComponent):
         created = timestamp(info.start_time) or now
         status = runtime_status(info.status, timestamp(info.execution_time), now)
         state_properties = execution_properties(info)
-        state_properties.update(_stuck_warning(described, last, now))
+        state_properties.update(stuck_warning(described, last, now))
         custom = info.memo.fields.get(CUSTOM_STATUS_MEMO) if request.fetch_payloads else None
         return InstanceState(
             instance_id=request.instance_id,
@@ -192,12 +191,14 @@ class TemporalComponent(WorkflowComponent):
             last_updated_at=timestamp(info.close_time)
             or (timestamp(last.event_time) if last is not None else None)
             or created,
-            serialized_input=_input(first),
+            serialized_input=workflow_input(first),
             serialized_output=(
-                _output(last) if request.fetch_payloads and status is RuntimeStatus.COMPLETED else None
+                workflow_output(last)
+                if request.fetch_payloads and status is RuntimeStatus.COMPLETED
+                else None
             ),
             serialized_custom_status=payload_json(custom) if custom is not None else None,
-            failure=_failure(info.status, last),
+            failure=instance_failure(info.status, last),
             properties=state_properties,
         )
 
@@ -275,10 +276,9 @@ class TemporalComponent(WorkflowComponent):
         The two deserve different answers (404 and 409), so a NOT_FOUND is told apart by
         describing the instance.
         """
-        conn = self._connection
         try:
-            await conn.call(operation, instance_id, _keep_not_found(rpc))
-        except _NotFound:
+            await self._connection.call(operation, instance_id, rpc)
+        except InstanceNotFoundError:
             described = await self._describe(instance_id, operation)
             status = described.workflow_execution_info.status
             raise InvalidStateError(
@@ -297,11 +297,17 @@ class TemporalComponent(WorkflowComponent):
                 "terminate it first",
                 instance_id=request.instance_id,
             )
-        purged = 1
         await self._delete_runs(request.instance_id, info.execution.run_id)
-        if request.recursive:
-            purged += await self._purge_children(request.instance_id, depth=0)
-        return PurgeResult(purged_instances=purged, detail=PURGE_DETAIL)
+        if not request.recursive:
+            return PurgeResult(purged_instances=1, detail=PURGE_DETAIL)
+        purged, running = await self._purge_descendants(request.instance_id)
+        detail = PURGE_DETAIL
+        if running:
+            detail += (
+                f"; kept {len(running)} descendant(s) still running (a child that outlives its parent "
+                f"is its own): {', '.join(sorted(running))}"
+            )
+        return PurgeResult(purged_instances=1 + purged, detail=detail)
 
     async def _delete_runs(self, instance_id: str, current_run_id: str) -> None:
         """Delete the current run and any earlier runs it continued as new from."""
@@ -311,26 +317,45 @@ class TemporalComponent(WorkflowComponent):
         for run_id in run_ids:
             await self._delete(WorkflowExecution(workflow_id=instance_id, run_id=run_id))
 
-    async def _purge_children(self, parent_id: str, depth: int) -> int:
-        if depth > 10:
-            return 0
+    async def _purge_descendants(self, root: str) -> tuple[int, set[str]]:
+        """Delete every closed descendant of ``root``, a generation at a time, however deep.
+
+        Answers how many instances went and the IDs of the running ones that were kept (with
+        their own descendants): a child that outlives its parent (ParentClosePolicy ABANDON)
+        is not the parent's to delete.
+        """
         purged = 0
-        for child in await self._visible(f"ParentWorkflowId = {quote(parent_id)}"):
-            if is_open(child.status):
-                continue  # a child outliving its parent (ParentClosePolicy ABANDON) is its own
-            await self._delete(child.execution)
-            purged += 1 + await self._purge_children(child.execution.workflow_id, depth + 1)
-        return purged
+        running: set[str] = set()
+        seen = {root}
+        generation = [root]
+        while generation:
+            children: dict[str, list[_Info]] = {}
+            for parent in generation:
+                for run in await self._visible(f"ParentWorkflowId = {quote(parent)}"):
+                    children.setdefault(run.execution.workflow_id, []).append(run)
+            generation = []
+            for child, runs in children.items():
+                if child in seen:
+                    continue
+                seen.add(child)
+                if any(is_open(run.status) for run in runs):
+                    running.add(child)
+                    continue
+                for run in runs:  # every run: a child may have continued as new
+                    await self._delete(run.execution)
+                purged += 1
+                generation.append(child)
+        return purged, running
 
     async def _delete(self, execution: WorkflowExecution) -> None:
         conn = self._connection
         delete = DeleteWorkflowExecutionRequest(namespace=conn.namespace, workflow_execution=execution)
-        # NOT_FOUND: deleted meanwhile (a repeated purge), so the goal is met.
-        with contextlib.suppress(_NotFound):
+        # Not found: deleted meanwhile (a repeated purge), so the goal is met.
+        with contextlib.suppress(InstanceNotFoundError):
             await conn.call(
                 "purge",
                 execution.workflow_id,
-                _keep_not_found(lambda svc, t: svc.delete_workflow_execution(delete, timeout=t)),
+                lambda svc, t: svc.delete_workflow_execution(delete, timeout=t),
             )
 
     async def _visible(self, query: str) -> list[_Info]:
@@ -381,14 +406,9 @@ class TemporalComponent(WorkflowComponent):
             maximum_page_size=_HISTORY_PAGE,
             next_page_token=token,
         )
-        try:
-            page = await conn.call(
-                "history",
-                instance_id,
-                _keep_not_found(lambda svc, t: svc.get_workflow_execution_history(fetch, timeout=t)),
-            )
-        except _NotFound:
-            raise _unknown(instance_id) from None
+        page = await conn.call(
+            "history", instance_id, lambda svc, t: svc.get_workflow_execution_history(fetch, timeout=t)
+        )
         return page.history.events, page.next_page_token
 
     # -- reads shared by several operations -----------------------------------------------
@@ -398,14 +418,9 @@ class TemporalComponent(WorkflowComponent):
         describe = DescribeWorkflowExecutionRequest(
             namespace=conn.namespace, execution=WorkflowExecution(workflow_id=instance_id)
         )
-        try:
-            return await conn.call(
-                operation,
-                instance_id,
-                _keep_not_found(lambda svc, t: svc.describe_workflow_execution(describe, timeout=t)),
-            )
-        except _NotFound:
-            raise _unknown(instance_id) from None
+        return await conn.call(
+            operation, instance_id, lambda svc, t: svc.describe_workflow_execution(describe, timeout=t)
+        )
 
     async def _first_event(self, run: WorkflowExecution) -> TemporalEvent | None:
         conn = self._connection
@@ -433,124 +448,9 @@ class TemporalComponent(WorkflowComponent):
 
 # -- helpers ----------------------------------------------------------------------------------
 
-T = TypeVar("T")
 _Info = WorkflowExecutionInfo
 _Rpc = Callable[[WorkflowService, timedelta], Awaitable[object]]
 
 
-class _NotFound(Exception):
-    """NOT_FOUND kept apart from other failures for callers that must say what was not found."""
-
-
-def _keep_not_found(
-    rpc: Callable[[WorkflowService, timedelta], Awaitable[T]],
-) -> Callable[[WorkflowService, timedelta], Awaitable[T]]:
-    async def call(svc: WorkflowService, deadline: timedelta) -> T:
-        try:
-            return await rpc(svc, deadline)
-        except RPCError as exc:
-            if is_instance_not_found(exc):
-                raise _NotFound(exc.message) from exc
-            raise
-
-    return call
-
-
 async def _none() -> None:
     return None
-
-
-def _duration(value: timedelta) -> Duration:
-    duration = Duration()
-    duration.FromTimedelta(value)
-    return duration
-
-
-def _start_timeout(text: str, instance_id: str) -> timedelta:
-    try:
-        timeout = parse_duration(text)
-    except ValueError as exc:
-        raise InvalidRequestError(f"start option executionTimeout: {exc}", instance_id=instance_id) from None
-    if timeout <= timedelta(0):
-        raise InvalidRequestError(
-            "start option executionTimeout must be longer than zero", instance_id=instance_id
-        )
-    return timeout
-
-
-def _start_delay(start_at: datetime | None) -> timedelta | None:
-    """Temporal's start delay for Dapr's start time; a time in the past starts now."""
-    if start_at is None:
-        return None
-    if start_at.tzinfo is None:
-        start_at = start_at.replace(tzinfo=UTC)
-    delay = start_at - datetime.now(UTC)
-    return delay if delay > timedelta(0) else None
-
-
-def _run_of(first: TemporalEvent) -> str:
-    """The run a WorkflowExecutionStarted event belongs to."""
-    return first.workflow_execution_started_event_attributes.original_execution_run_id
-
-
-def _input(first: TemporalEvent | None) -> str | None:
-    if first is None or first.event_type != _E.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
-        return None
-    return payloads_json(first.workflow_execution_started_event_attributes.input.payloads)
-
-
-def _output(last: TemporalEvent | None) -> str | None:
-    if last is None or last.event_type != _E.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED:
-        return None
-    return payloads_json(last.workflow_execution_completed_event_attributes.result.payloads)
-
-
-def _failure(status: int, last: TemporalEvent | None) -> FailureDetails | None:
-    name = temporal_status_name(status)
-    if name == "TIMED_OUT":
-        return timed_out_details()
-    if name == "FAILED" and last is not None and last.event_type == _E.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED:
-        return failure_details(last.workflow_execution_failed_event_attributes.failure)
-    return None
-
-
-def _stuck_warning(
-    described: DescribeWorkflowExecutionResponse, last: TemporalEvent | None, now: datetime
-) -> dict[str, str]:
-    """Why a RUNNING instance makes no progress, when Temporal's own record shows it.
-
-    Temporal keeps a workflow whose type no worker knows, or whose task queue no worker polls,
-    RUNNING forever; these properties are how a user learns that from ``get``.
-    """
-    info = described.workflow_execution_info
-    if temporal_status_name(info.status) != "RUNNING" or not described.HasField("pending_workflow_task"):
-        return {}
-    task = described.pending_workflow_task
-    if task.attempt > 1:
-        warning = {
-            "temporal.workflowTaskAttempt": str(task.attempt),
-            "temporal.warning": (
-                f"the worker failed this workflow's task {task.attempt - 1} time(s) and Temporal keeps "
-                f"retrying it; is workflow type {info.type.name!r} registered on the workers of "
-                f"task queue {info.task_queue!r}?"
-            ),
-        }
-        if last is not None and last.event_type == _E.EVENT_TYPE_WORKFLOW_TASK_FAILED:
-            warning["temporal.workflowTaskFailure"] = (
-                last.workflow_task_failed_event_attributes.failure.message
-            )
-        return warning
-    scheduled = timestamp(task.scheduled_time)
-    never_started = task.state == PendingWorkflowTaskState.PENDING_WORKFLOW_TASK_STATE_SCHEDULED
-    if never_started and scheduled is not None and now - scheduled > _UNPICKED_TASK_WARNING_AFTER:
-        return {
-            "temporal.warning": (
-                f"no worker has picked up this workflow's task since {scheduled.isoformat()}; "
-                f"is a worker polling task queue {info.task_queue!r}?"
-            )
-        }
-    return {}
-
-
-def _unknown(instance_id: str) -> InstanceNotFoundError:
-    return InstanceNotFoundError(f"no workflow instance {instance_id!r}", instance_id=instance_id)

@@ -36,9 +36,10 @@ _PROBE_LIMIT = timedelta(seconds=2)
 class Connection:
     """A lazily connected client plus the component's namespace, identity and timeouts."""
 
-    def __init__(self, settings: ConnectionSettings, component: str) -> None:
+    def __init__(self, settings: ConnectionSettings, component: str, source: str | None = None) -> None:
         self.settings = settings
         self._component = component
+        self._source = source
         self._client: Client | None = None
         self._lock = asyncio.Lock()
 
@@ -114,8 +115,10 @@ class Connection:
                 healthy=False,
                 detail=f"Temporal at {self.target} did not answer within {limit.total_seconds():g} s",
             )
-        except (RPCError, RuntimeError, ComponentConfigError) as exc:
+        except ComponentConfigError as exc:
             return ComponentHealth(healthy=False, detail=f"Temporal at {self.target}: {exc}")
+        except (RPCError, RuntimeError) as exc:
+            return self._unhealthy(exc)
         if not serving:
             return ComponentHealth(healthy=False, detail=f"Temporal at {self.target} is not serving")
         try:
@@ -131,8 +134,15 @@ class Connection:
                 detail=f"Temporal at {self.target} did not answer within {limit.total_seconds():g} s",
             )
         except (RPCError, RuntimeError) as exc:
-            return ComponentHealth(healthy=False, detail=str(self.error(exc, "health", None)))
+            return self._unhealthy(exc)
         return ComponentHealth(healthy=True, detail=f"Temporal at {self.target}, namespace {self.namespace}")
+
+    def _unhealthy(self, exc: RPCError | RuntimeError) -> ComponentHealth:
+        try:
+            detail = self.error(exc, "health", None).message
+        except RuntimeError:  # not one of Temporal's failures: show it as it is
+            detail = f"Temporal at {self.target}: {exc}"
+        return ComponentHealth(healthy=False, detail=detail)
 
     async def probe(self) -> None:
         """Log, without failing, when the server is not reachable at start-up.
@@ -142,9 +152,9 @@ class Connection:
         """
         health = await self.health(_PROBE_LIMIT)
         if not health.healthy:
-            _log.warning(
-                "component %r: %s; its requests answer 503 meanwhile", self._component, health.detail
-            )
+            # One line in the loader's format: file, component, then what is wrong.
+            where = ComponentConfigError("", file=self._source, component=self._component)
+            _log.warning("%s%s; its requests answer 503 meanwhile", where, health.detail)
 
     def close(self) -> None:
         # The SDK client has no close(): dropping it releases the core client's channel.

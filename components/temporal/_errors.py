@@ -1,12 +1,16 @@
-"""Temporal's gRPC failures translated into the contract's errors.
+"""Temporal's gRPC failures translated into the contract's errors, in one place.
 
 The SDK raises ``RPCError`` with a gRPC status for a server's answer, and a bare
 ``RuntimeError("Failed client connect: ...")`` when a lazily connected client has never
 reached the server; both must end up as one contract error so the gateway answers 4xx/5xx
-instead of 500.
+instead of 500. A user's configuration slips are told apart from an outage, so the 503 says
+what to fix: a namespace that does not exist, credentials refused, or a ``hostport`` where
+something other than Temporal's gRPC frontend answers (an HTTP port, another gRPC service).
 """
 
 from __future__ import annotations
+
+import re
 
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -37,11 +41,11 @@ _UNAVAILABLE = frozenset(
 )
 
 
-def is_instance_not_found(exc: BaseException) -> bool:
-    """NOT_FOUND about the workflow, not about the component's namespace."""
-    return (
-        isinstance(exc, RPCError) and exc.status == RPCStatusCode.NOT_FOUND and not is_namespace_missing(exc)
-    )
+# What the core client reports when the peer at hostport does not speak gRPC over HTTP/2: an
+# HTTP/1 server answers the HTTP/2 preface with an error page (h2 protocol error) or hangs up.
+_NOT_GRPC = ("h2 protocol error", "broken pipe", "frame_size_error", "invalid http version")
+_STATUS_MESSAGE = re.compile(r'message: "([^"]*)"')
+_WRONG_PORT_HINT = "check hostport: Temporal's frontend gRPC port (7233 by default), not an HTTP port"
 
 
 def is_namespace_missing(exc: BaseException) -> bool:
@@ -57,6 +61,18 @@ def is_connect_failure(exc: BaseException) -> bool:
     return isinstance(exc, RuntimeError) and str(exc).startswith("Failed client connect")
 
 
+def _connect_failure(exc: BaseException, where: str, instance_id: str | None) -> WorkflowError:
+    text = str(exc)
+    if any(sign in text.lower() for sign in _NOT_GRPC):
+        found = _STATUS_MESSAGE.search(text)
+        why = found.group(1) if found else text
+        return BackendUnavailableError(
+            f"{where} does not answer as a Temporal frontend ({why}): {_WRONG_PORT_HINT}",
+            instance_id=instance_id,
+        )
+    return BackendUnavailableError(f"{where} is unreachable: {text}", instance_id=instance_id)
+
+
 def translate(exc: BaseException, *, operation: str, instance_id: str | None, target: str) -> WorkflowError:
     """The contract error for a failed call, or raise ``exc`` again when it is not Temporal's.
 
@@ -65,13 +81,18 @@ def translate(exc: BaseException, *, operation: str, instance_id: str | None, ta
     """
     where = f"Temporal at {target}"
     if is_connect_failure(exc):
-        return BackendUnavailableError(f"{where} is unreachable: {exc}", instance_id=instance_id)
+        return _connect_failure(exc, where, instance_id)
     if not isinstance(exc, RPCError):
         raise exc
     status, message = exc.status, exc.message
     if is_namespace_missing(exc):
         return BackendUnavailableError(
             f"{where} has no such namespace ({message}): check the component's namespace metadata",
+            instance_id=instance_id,
+        )
+    if status == RPCStatusCode.UNIMPLEMENTED and "unknown service" in message.lower():
+        return BackendUnavailableError(
+            f"{where} is a gRPC server without Temporal's workflow service ({message}): {_WRONG_PORT_HINT}",
             instance_id=instance_id,
         )
     if status == RPCStatusCode.NOT_FOUND:

@@ -1,7 +1,8 @@
-"""Pure translations between Temporal's execution records and the contract's types.
+"""Pure translations between Temporal's records and the contract's types.
 
 Nothing here talks to a server: statuses, failures, the visibility query for ``list`` and its
-continuation token are all plain functions of their inputs, so they are unit-tested alone.
+continuation token, start options, and what ``get`` decodes from the describe answer and the
+first and last history events are all plain functions of their inputs, unit-tested alone.
 """
 
 from __future__ import annotations
@@ -9,14 +10,24 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from temporalio.api.enums.v1 import WorkflowExecutionStatus
+from google.protobuf.duration_pb2 import Duration
+from temporalio.api.enums.v1 import EventType, PendingWorkflowTaskState, WorkflowExecutionStatus
 from temporalio.api.failure.v1 import Failure
+from temporalio.api.history.v1 import HistoryEvent as TemporalEvent
 from temporalio.api.workflow.v1 import WorkflowExecutionInfo
+from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionResponse
 
-from components.temporal._payloads import payload_json
-from contracts import FailureDetails, InstanceState, InvalidRequestError, ListRequest, RuntimeStatus
+from components.temporal._payloads import payload_json, payloads_json
+from contracts import (
+    FailureDetails,
+    InstanceState,
+    InvalidRequestError,
+    ListRequest,
+    RuntimeStatus,
+    parse_duration,
+)
 
 #: The memo field a workflow upserts to expose a Dapr custom status (``workflow.upsert_memo``).
 CUSTOM_STATUS_MEMO = "customStatus"
@@ -25,6 +36,7 @@ CUSTOM_STATUS_MEMO = "customStatus"
 TIMED_OUT_ERROR_TYPE = "TemporalWorkflowTimedOut"
 
 _S = WorkflowExecutionStatus
+_E = EventType
 # Temporal 1.32 added PAUSED (8); the SDK's own enum does not know it, the raw proto does.
 _TO_DAPR: dict[int, RuntimeStatus] = {
     _S.WORKFLOW_EXECUTION_STATUS_RUNNING: RuntimeStatus.RUNNING,
@@ -240,3 +252,106 @@ def decode_token(token: str | None) -> bytes:
         return base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
     except (binascii.Error, ValueError):
         raise InvalidRequestError(f"continuation token {token!r} is not one this component issued") from None
+
+
+# -- start options ------------------------------------------------------------------------
+
+
+def proto_duration(value: timedelta) -> Duration:
+    result = Duration()
+    result.FromTimedelta(value)
+    return result
+
+
+def start_timeout(text: str, instance_id: str) -> timedelta:
+    """The start option ``executionTimeout`` (a Go-style duration), a 400 when it is not one."""
+    try:
+        timeout = parse_duration(text)
+    except ValueError as exc:
+        raise InvalidRequestError(f"start option executionTimeout: {exc}", instance_id=instance_id) from None
+    if timeout <= timedelta(0):
+        raise InvalidRequestError(
+            "start option executionTimeout must be longer than zero", instance_id=instance_id
+        )
+    return timeout
+
+
+def start_delay(start_at: datetime | None, now: datetime) -> timedelta | None:
+    """Temporal's start delay for Dapr's start time; a time in the past starts now."""
+    if start_at is None:
+        return None
+    if start_at.tzinfo is None:
+        start_at = start_at.replace(tzinfo=UTC)
+    delay = start_at - now
+    return delay if delay > timedelta(0) else None
+
+
+# -- what get reads from history and describe ---------------------------------------------
+
+#: after this long, a first workflow task nobody picked up is reported by get: no worker
+#: polls the task queue, so the instance would stay RUNNING silently
+UNPICKED_TASK_WARNING_AFTER = timedelta(seconds=5)
+
+
+def run_of(first: TemporalEvent) -> str:
+    """The run a WorkflowExecutionStarted event belongs to."""
+    return first.workflow_execution_started_event_attributes.original_execution_run_id
+
+
+def workflow_input(first: TemporalEvent | None) -> str | None:
+    if first is None or first.event_type != _E.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
+        return None
+    return payloads_json(first.workflow_execution_started_event_attributes.input.payloads)
+
+
+def workflow_output(last: TemporalEvent | None) -> str | None:
+    if last is None or last.event_type != _E.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED:
+        return None
+    return payloads_json(last.workflow_execution_completed_event_attributes.result.payloads)
+
+
+def instance_failure(status: int, last: TemporalEvent | None) -> FailureDetails | None:
+    name = temporal_status_name(status)
+    if name == "TIMED_OUT":
+        return timed_out_details()
+    if name == "FAILED" and last is not None and last.event_type == _E.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED:
+        return failure_details(last.workflow_execution_failed_event_attributes.failure)
+    return None
+
+
+def stuck_warning(
+    described: DescribeWorkflowExecutionResponse, last: TemporalEvent | None, now: datetime
+) -> dict[str, str]:
+    """Why a RUNNING instance makes no progress, when Temporal's own record shows it.
+
+    Temporal keeps a workflow whose type no worker knows, or whose task queue no worker polls,
+    RUNNING forever; these properties are how a user learns that from ``get``.
+    """
+    info = described.workflow_execution_info
+    if temporal_status_name(info.status) != "RUNNING" or not described.HasField("pending_workflow_task"):
+        return {}
+    task = described.pending_workflow_task
+    if task.attempt > 1:
+        warning = {
+            "temporal.workflowTaskAttempt": str(task.attempt),
+            "temporal.warning": (
+                f"the worker failed this workflow's task {task.attempt - 1} time(s) and Temporal keeps "
+                f"retrying it; is workflow type {info.type.name!r} registered on the workers of "
+                f"task queue {info.task_queue!r}?"
+            ),
+        }
+        if last is not None and last.event_type == _E.EVENT_TYPE_WORKFLOW_TASK_FAILED:
+            warning["temporal.workflowTaskFailure"] = (
+                last.workflow_task_failed_event_attributes.failure.message
+            )
+        return warning
+    scheduled = timestamp(task.scheduled_time)
+    never_started = task.state == PendingWorkflowTaskState.PENDING_WORKFLOW_TASK_STATE_SCHEDULED
+    if never_started and scheduled is not None and now - scheduled > UNPICKED_TASK_WARNING_AFTER:
+        return {
+            "temporal.warning": (
+                f"no worker has picked up this workflow's task since {scheduled.isoformat()}; "
+                f"is a worker polling task queue {info.task_queue!r}?"
+            )
+        }
+    return {}

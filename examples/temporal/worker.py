@@ -128,14 +128,19 @@ class Progress:
 
 @workflow.defn(name="parent")
 class Parent:
-    """Runs ``chain`` (or another type, given as ``{"child": ...}``) as a child workflow."""
+    """Runs ``chain`` (or another type, given as ``{"child": ...}``) as a child workflow.
+
+    ``{"depth": n}`` nests it: n - 1 generations of ``parent`` above the child at the bottom.
+    """
 
     @workflow.run
     async def run(self, spec: Any = None) -> Any:
-        child = spec.get("child", "chain") if isinstance(spec, dict) else "chain"
-        return await workflow.execute_child_workflow(
-            child, "child", id=f"{workflow.info().workflow_id}-child"
-        )
+        spec = spec if isinstance(spec, dict) else {}
+        depth = int(spec.get("depth", 1))
+        child_id = f"{workflow.info().workflow_id}-child"
+        if depth > 1:
+            return await workflow.execute_child_workflow("parent", {**spec, "depth": depth - 1}, id=child_id)
+        return await workflow.execute_child_workflow(spec.get("child", "chain"), "child", id=child_id)
 
 
 WORKFLOWS = [Chain, Approval, Fail, Countdown, Progress, Parent]

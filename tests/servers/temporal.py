@@ -31,7 +31,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.servers._process import ServerProcess, stop_group
+from tests.servers._process import ServerProcess, free_port, stop_group
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples" / "temporal"
@@ -83,6 +83,8 @@ class TemporalServer(ServerProcess):
         fast_delete: bool = True,
     ) -> None:
         super().__init__(data_dir, data_dir / "temporal.log", port=port)
+        #: the frontend's HTTP API (grpc-gateway JSON): what a hostport mistake may point at
+        self.http_port = free_port()
         self.database = data_dir / "temporal.db"
         self.pause_enabled = pause_enabled
         self.fast_delete = fast_delete
@@ -103,6 +105,8 @@ class TemporalServer(ServerProcess):
             "127.0.0.1",
             "--port",
             str(self.port),
+            "--http-port",
+            str(self.http_port),
             "--db-filename",
             str(self.database),
         ]

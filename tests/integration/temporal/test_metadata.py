@@ -10,7 +10,7 @@ import pytest
 
 from gateway.testing import running_gateway
 from tests.integration.temporal.conftest import start, wait_status, write_components
-from tests.servers.temporal import EXAMPLES, TASK_QUEUE, TemporalServer, component_yaml
+from tests.servers.temporal import EXAMPLES, TASK_QUEUE, TemporalServer
 
 pytestmark = pytest.mark.temporal
 
@@ -85,16 +85,3 @@ def test_example_component_yaml_runs_the_example_worker(
         instance = new_id("example")
         assert start(api, "chain", instance, "e").status_code == 202
         wait_status(api, instance, "COMPLETED")
-
-
-def test_missing_namespace_is_503_and_unhealthy(temporal_server: TemporalServer, tmp_path: Path) -> None:
-    resources = write_components(
-        tmp_path / "components", component_yaml(temporal_server, namespace="no-such-ns")
-    )
-    with running_gateway([resources]) as base_url, httpx.Client(base_url=base_url, timeout=60.0) as api:
-        answer = api.get("/v1.0/workflows/temporal/anything")
-        assert answer.status_code == 503, answer.text
-        assert "namespace" in answer.json()["message"]
-        (component,) = api.get("/v1.0/metadata").json()["components"]
-        assert component["healthy"] is False
-        assert "no-such-ns" in component["detail"]

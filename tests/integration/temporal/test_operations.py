@@ -157,3 +157,21 @@ def test_terminate_and_purge_reach_child_workflows(temporal_api: httpx.Client, n
     ):
         assert time.monotonic() < deadline, "the purged parent or child never disappeared"
         time.sleep(0.5)
+
+
+def test_purge_reaches_every_generation_of_children(temporal_api: httpx.Client, new_id) -> None:
+    root = new_id("deep")
+    generations = 12  # a tree deeper than any fixed recursion limit the purge once had
+    assert start(temporal_api, "parent", root, {"depth": generations}).status_code == 202
+    wait_status(temporal_api, root, "COMPLETED")
+    tree = [root + "-child" * level for level in range(generations + 1)]
+    assert get(temporal_api, tree[-1]).json()["workflowName"] == "chain"
+
+    answer = post(temporal_api, f"/{root}/purge")
+    assert answer.status_code == 202, answer.text
+    assert answer.json()["purgedInstances"] == len(tree)
+    assert "kept" not in answer.json()["detail"]
+    deadline = time.monotonic() + WAIT_TIMEOUT * 2
+    while remaining := [instance for instance in tree if get(temporal_api, instance).status_code != 404]:
+        assert time.monotonic() < deadline, f"never purged: {remaining}"
+        time.sleep(0.5)

@@ -16,11 +16,12 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from components.conductor._client import ConductorClient, ConductorError, contract_error
+from components.conductor._client import ConductorClient
 from components.conductor._http import HttpError, HttpPool
 from contracts import (
     BackendTimeoutError,
     BackendUnavailableError,
+    ComponentConfigError,
     InstanceNotFoundError,
     InvalidRequestError,
     InvalidStateError,
@@ -166,14 +167,17 @@ async def test_a_dead_reused_connection_is_retried_for_get_not_post(fake: FakeCo
     await client.aclose()
 
 
-async def test_error_body_becomes_a_conductor_error_with_its_message(fake: FakeConductor) -> None:
-    fake.replies = [
-        Reply(404, {"status": 404, "message": "No such workflow found by id: x", "retryable": False})
-    ]
+def conductor_error(status: int, message: str) -> dict[str, object]:
+    return {"status": status, "message": message, "instance": "vm", "retryable": False}
+
+
+async def test_an_error_answer_is_a_contract_error_with_conductors_message(fake: FakeConductor) -> None:
+    fake.replies = [Reply(404, conductor_error(404, "No such workflow found by id: x"))]
     client = client_of(fake)
-    with pytest.raises(ConductorError) as caught:
-        await client.get_json("/workflow/x")
-    assert (caught.value.status, caught.value.message) == (404, "No such workflow found by id: x")
+    with pytest.raises(InstanceNotFoundError) as caught:
+        await client.get_json("/workflow/x", instance_id="i")
+    assert caught.value.message == "Conductor: No such workflow found by id: x"
+    assert caught.value.instance_id == "i"
     await client.aclose()
 
 
@@ -185,35 +189,77 @@ async def test_validation_errors_and_plain_text_errors(fake: FakeConductor) -> N
     }
     fake.replies = [Reply(400, body), Reply(502, "Bad Gateway from the proxy")]
     client = client_of(fake)
-    with pytest.raises(ConductorError) as caught:
+    with pytest.raises(InvalidRequestError, match=r"Validation failed \(name: empty\)"):
         await client.post_text("/workflow", {})
-    assert caught.value.message == "Validation failed (name: empty)"
-    with pytest.raises(ConductorError) as caught:
+    with pytest.raises(BackendUnavailableError, match="Bad Gateway from the proxy"):
         await client.get_json("/workflow/x")
-    assert (caught.value.status, caught.value.message) == (502, "Bad Gateway from the proxy")
     await client.aclose()
 
 
 @pytest.mark.parametrize(
-    ("status", "error_class"),
+    ("status", "message", "error_class"),
     [
-        (400, InvalidRequestError),
-        (404, InstanceNotFoundError),
-        (409, InvalidStateError),
-        (503, BackendUnavailableError),
-        (500, WorkflowError),
+        (400, "why", InvalidRequestError),
+        (404, "why", InstanceNotFoundError),
+        (409, "why", InvalidStateError),
+        (500, "The workflow x is not PAUSED so cannot resume", InvalidStateError),
+        (401, "why", BackendUnavailableError),
+        (503, "why", BackendUnavailableError),
+        (500, "why", WorkflowError),
     ],
 )
-def test_statuses_map_to_contract_errors(status: int, error_class: type[WorkflowError]) -> None:
-    error = contract_error(ConductorError(status, "why"), instance_id="i")
-    assert type(error) is error_class
-    assert "why" in error.message
-    assert error.instance_id == "i"
+async def test_statuses_map_to_contract_errors(
+    fake: FakeConductor, status: int, message: str, error_class: type[WorkflowError]
+) -> None:
+    fake.replies = [Reply(status, conductor_error(status, message))]
+    client = client_of(fake)
+    with pytest.raises(WorkflowError) as caught:
+        await client.put("/workflow/x/resume", instance_id="i")
+    assert type(caught.value) is error_class
+    assert message in caught.value.message
+    assert caught.value.instance_id == "i"
+    await client.aclose()
 
 
-def test_the_caller_says_what_a_404_means() -> None:
-    error = contract_error(ConductorError(404, "No such workflow defined"), not_found=InvalidRequestError)
-    assert isinstance(error, InvalidRequestError)
+async def test_the_caller_says_what_a_404_means(fake: FakeConductor) -> None:
+    fake.replies = [
+        Reply(404, conductor_error(404, "No such workflow defined")),
+        Reply(404, conductor_error(404, "gone")),
+    ]
+    client = client_of(fake)
+    with pytest.raises(InvalidRequestError, match="No such workflow defined"):
+        await client.post_text("/workflow", {"name": "nope"}, missing=InvalidRequestError)
+    assert await client.find_json("/workflow/x") is None
+    await client.aclose()
+
+
+async def test_an_answer_that_is_not_json_names_the_server_url(fake: FakeConductor) -> None:
+    fake.replies = [Reply(200, "<!doctype html><html>Conductor UI</html>")]
+    client = client_of(fake)
+    with pytest.raises(BackendUnavailableError, match="an HTML page, not Conductor's JSON: is serverUrl"):
+        await client.get_json("/workflow/x")
+    await client.aclose()
+
+
+async def test_the_api_check_knows_conductor_from_its_ui_and_other_servers(fake: FakeConductor) -> None:
+    fake.replies = [
+        Reply(404, conductor_error(404, "No such workflow found by id: 0")),
+        Reply(200, "<!doctype html><html>Conductor UI</html>"),
+        Reply(404, {"detail": "Not Found"}),
+    ]
+    api, root = client_of(fake), ConductorClient(f"http://127.0.0.1:{fake.port}", timeout=5.0)
+    try:
+        assert await api.check_api() is None
+        with pytest.raises(ComponentConfigError) as caught:
+            await root.check_api()
+        assert caught.value.field == "spec.metadata.serverUrl"
+        assert "answered 200 with an HTML page" in caught.value.reason
+        assert f"(http://127.0.0.1:{fake.port}/api)" in caught.value.reason
+        with pytest.raises(ComponentConfigError, match="is not Conductor's REST API"):
+            await api.check_api()
+    finally:
+        await api.aclose()
+        await root.aclose()
 
 
 async def test_unreachable_server_is_unavailable() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from temporalio.service import RPCError, RPCStatusCode
 
-from components.temporal._errors import is_instance_not_found, translate
+from components.temporal._errors import translate
 from contracts import (
     BackendTimeoutError,
     BackendUnavailableError,
@@ -61,18 +61,34 @@ def test_credentials_refused_says_what_to_check() -> None:
 
 
 def test_missing_namespace_is_not_a_missing_instance() -> None:
-    missing = rpc(RPCStatusCode.NOT_FOUND, "Namespace orders is not found.")
-    assert not is_instance_not_found(missing)
-    error = convert(missing)
+    error = convert(rpc(RPCStatusCode.NOT_FOUND, "Namespace orders is not found."))
     assert isinstance(error, BackendUnavailableError)
     assert "namespace" in error.message
-    assert is_instance_not_found(rpc(RPCStatusCode.NOT_FOUND, "workflow not found for ID: x"))
+    assert isinstance(
+        convert(rpc(RPCStatusCode.NOT_FOUND, "workflow not found for ID: x")), InstanceNotFoundError
+    )
 
 
 def test_never_connected_client_is_unavailable() -> None:
     error = convert(RuntimeError("Failed client connect: Server connection error: tcp connect error"))
     assert isinstance(error, BackendUnavailableError)
     assert "unreachable" in error.message
+
+
+def test_a_server_that_is_not_a_temporal_frontend_says_which_setting_to_check() -> None:
+    http_server = RuntimeError(
+        "Failed client connect: `get_system_info` call error after connection: Status { code: Internal, "
+        'message: "h2 protocol error: http2 error", source: None }'
+    )
+    error = convert(http_server)
+    assert isinstance(error, BackendUnavailableError)
+    assert error.message == (
+        "Temporal at temporal:7233 does not answer as a Temporal frontend (h2 protocol error: http2 error): "
+        "check hostport: Temporal's frontend gRPC port (7233 by default), not an HTTP port"
+    )
+    other_grpc = convert(rpc(RPCStatusCode.UNIMPLEMENTED, "unknown service temporal.api.workflowservice.v1"))
+    assert isinstance(other_grpc, BackendUnavailableError)
+    assert "check hostport" in other_grpc.message
 
 
 def test_other_exceptions_are_not_swallowed() -> None:

@@ -7,19 +7,26 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from temporalio.api.common.v1 import Payload
+from temporalio.api.enums.v1 import EventType
 from temporalio.api.enums.v1 import WorkflowExecutionStatus as S
 from temporalio.api.failure.v1 import ActivityFailureInfo, ApplicationFailureInfo, Failure, TimeoutFailureInfo
+from temporalio.api.history.v1 import HistoryEvent
 from temporalio.api.workflow.v1 import WorkflowExecutionInfo
 
 from components.temporal._mapping import (
     decode_token,
     encode_token,
     failure_details,
+    instance_failure,
     is_open,
     listed_instance,
     runtime_status,
+    start_delay,
+    start_timeout,
     temporal_status_name,
     visibility_query,
+    workflow_input,
+    workflow_output,
 )
 from components.temporal._payloads import json_payloads, payload_json, payloads_json
 from contracts import InvalidRequestError, ListRequest, RuntimeStatus
@@ -213,3 +220,32 @@ def test_listed_instance_from_a_visibility_record() -> None:
     assert timed_out.last_updated_at == NOW
     assert timed_out.failure is not None
     assert timed_out.failure.error_type == "TemporalWorkflowTimedOut"
+
+
+def test_start_options() -> None:
+    assert start_timeout("1m30s", "i") == timedelta(seconds=90)
+    for bad in ("soon", "0s"):
+        with pytest.raises(InvalidRequestError, match="executionTimeout"):
+            start_timeout(bad, "i")
+    assert start_delay(None, NOW) is None
+    assert start_delay(NOW + timedelta(seconds=5), NOW) == timedelta(seconds=5)
+    assert start_delay(NOW - timedelta(seconds=5), NOW) is None  # in the past: start now
+    assert start_delay((NOW + timedelta(seconds=5)).replace(tzinfo=None), NOW) == timedelta(seconds=5)
+
+
+def test_input_output_and_failure_come_from_the_first_and_last_events() -> None:
+    first = HistoryEvent(event_type=EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED)
+    first.workflow_execution_started_event_attributes.input.CopyFrom(json_payloads('{"a": 1}'))
+    last = HistoryEvent(event_type=EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED)
+    last.workflow_execution_completed_event_attributes.result.CopyFrom(json_payloads("[1, 2]"))
+    assert (workflow_input(first), workflow_output(last)) == ('{"a": 1}', "[1, 2]")
+    assert (workflow_input(None), workflow_output(first)) == (None, None)
+    failed = HistoryEvent(event_type=EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED)
+    failed.workflow_execution_failed_event_attributes.failure.message = "boom"
+    failure = instance_failure(S.WORKFLOW_EXECUTION_STATUS_FAILED, failed)
+    assert failure is not None
+    assert failure.message == "boom"
+    timed_out = instance_failure(S.WORKFLOW_EXECUTION_STATUS_TIMED_OUT, None)
+    assert timed_out is not None
+    assert timed_out.error_type == "TemporalWorkflowTimedOut"
+    assert instance_failure(S.WORKFLOW_EXECUTION_STATUS_COMPLETED, last) is None
