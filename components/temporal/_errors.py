@@ -41,11 +41,14 @@ _UNAVAILABLE = frozenset(
 )
 
 
-# What the core client reports when the peer at hostport does not speak gRPC over HTTP/2: an
-# HTTP/1 server answers the HTTP/2 preface with an error page (h2 protocol error) or hangs up.
-_NOT_GRPC = ("h2 protocol error", "broken pipe", "frame_size_error", "invalid http version")
+# What the core client reports when something at hostport accepts the connection but does not
+# speak gRPC over HTTP/2: an HTTP/1 server answers the HTTP/2 preface with an error (h2
+# protocol error) or hangs up (broken pipe, connection closed). A server that is down refuses
+# the connection instead, and one that never answers runs into the call's deadline.
+_AFTER_CONNECTION = "after connection"
+_NOT_GRPC = ("h2 protocol error", "broken pipe", "connection closed", "frame_size_error", "http version")
 _STATUS_MESSAGE = re.compile(r'message: "([^"]*)"')
-_WRONG_PORT_HINT = "check hostport: Temporal's frontend gRPC port (7233 by default), not an HTTP port"
+_WRONG_PORT_HINT = "check hostport (Temporal's frontend gRPC port, 7233 by default, not an HTTP port) and tls"
 
 
 def is_namespace_missing(exc: BaseException) -> bool:
@@ -63,7 +66,8 @@ def is_connect_failure(exc: BaseException) -> bool:
 
 def _connect_failure(exc: BaseException, where: str, instance_id: str | None) -> WorkflowError:
     text = str(exc)
-    if any(sign in text.lower() for sign in _NOT_GRPC):
+    lowered = text.lower()
+    if _AFTER_CONNECTION in lowered and any(sign in lowered for sign in _NOT_GRPC):
         found = _STATUS_MESSAGE.search(text)
         why = found.group(1) if found else text
         return BackendUnavailableError(

@@ -68,7 +68,10 @@ def test_a_temporal_slip_is_a_503_that_says_what_to_check(
         (component,) = api.get("/v1.0/metadata").json()["components"]
         assert component["healthy"] is False
         assert told in component["detail"]
-    (warning,) = [record.getMessage() for record in caplog.records if told in record.getMessage()]
+    (warning,) = [
+        record.getMessage() for record in caplog.records if record.name == "components.temporal._connection"
+    ]
+    assert told in warning
     assert warning.startswith(f"{resources / 'component.yaml'}: component 'temporal': ")
     assert "\n" not in warning
 

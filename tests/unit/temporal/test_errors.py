@@ -84,8 +84,17 @@ def test_a_server_that_is_not_a_temporal_frontend_says_which_setting_to_check() 
     assert isinstance(error, BackendUnavailableError)
     assert error.message == (
         "Temporal at temporal:7233 does not answer as a Temporal frontend (h2 protocol error: http2 error): "
-        "check hostport: Temporal's frontend gRPC port (7233 by default), not an HTTP port"
+        "check hostport (Temporal's frontend gRPC port, 7233 by default, not an HTTP port) and tls"
     )
+    hung_up = RuntimeError(
+        "Failed client connect: `get_system_info` call error after connection: Status { code: Cancelled, "
+        'message: "operation was canceled", source: Some(hyper::Error(Canceled, "connection closed")) }'
+    )
+    assert "does not answer as a Temporal frontend" in convert(hung_up).message
+    refused = RuntimeError(
+        "Failed client connect: Server connection error: tcp connect error: Connection refused"
+    )
+    assert "is unreachable" in convert(refused).message
     other_grpc = convert(rpc(RPCStatusCode.UNIMPLEMENTED, "unknown service temporal.api.workflowservice.v1"))
     assert isinstance(other_grpc, BackendUnavailableError)
     assert "check hostport" in other_grpc.message
