@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from flowport_client import models as wire
-from gateway import console, problems
+from gateway import console, openapi, problems
 from gateway.health import DEFAULT_HEALTH_INTERVAL, HealthWatch, readiness
 from gateway.problems import ApiError, OperationError
 from gateway.registry import ComponentRegistry, ComponentSlot
@@ -84,6 +84,8 @@ def create_app(
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
+        # /v1.0/workflows/dapr/ is a clear 400 (no instance ID), never a silent 307 redirect.
+        redirect_slashes=False,
         # FastAPI's own OpenTelemetry spans (on whenever a tracer provider is set) would double
         # the request span that TelemetryMiddleware makes, at a cost per request we do not want.
         telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
@@ -152,8 +154,16 @@ def create_app(
         infos = await asyncio.gather(*(_component_info(registry, slot) for slot in slots))
         return JSONResponse({"id": "flowport", "runtimeVersion": version(), "components": infos})
 
+    def described() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            names = [slot.name for slot in registry.slots]
+            app.openapi_schema = openapi.document(app, components=names, secured=api_token is not None)
+        return app.openapi_schema
+
+    app.openapi = described  # type: ignore[method-assign]
+
     @app.get("/openapi.json", include_in_schema=False, dependencies=guarded)
-    async def openapi() -> JSONResponse:
+    async def openapi_json() -> JSONResponse:
         return JSONResponse(app.openapi())
 
     # Swagger UI's own files, from the fastapi-offline package: /docs works without a CDN.

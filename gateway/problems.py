@@ -18,6 +18,7 @@ from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from starlette.routing import Match
 
 import contracts
 from gateway.telemetry.context import note_problem
@@ -198,7 +199,27 @@ async def handle_http_error(request: Request, exc: Exception) -> Response:
     message = f"no route for {request.method} {request.url.path}" if key == "not-found" else str(exc.detail)
     if key == "not-found":
         key, message = _missing_segment(request.url.path) or (key, message)
-    return problem_response(PROBLEMS[key], message, path=request.url.path)
+        return problem_response(PROBLEMS[key], message, path=request.url.path)
+    allowed = _allowed_methods(request)
+    message = f"{request.method} is not allowed on {request.url.path}; allowed: {', '.join(allowed)}"
+    return problem_response(
+        PROBLEMS[key], message, path=request.url.path, headers={"Allow": ", ".join(allowed)}
+    )
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves on this path (RFC 9110's Allow): several routes may
+    share a path pattern (GET an instance, POST a bulk operation), so Starlette's own header,
+    which names the first route's methods only, is not enough."""
+    allowed = []
+    for method in _METHODS:
+        scope = {**request.scope, "method": method}
+        if any(route.matches(scope)[0] is Match.FULL for route in request.app.router.routes):
+            allowed.append(method)
+    return allowed
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 
 async def handle_unexpected_error(request: Request, exc: Exception) -> Response:
@@ -216,6 +237,12 @@ def _missing_segment(path: str) -> tuple[str, str] | None:
         return None
     if parts[3] == "":
         return "component-missing", "no workflow component given in the path"
+    if len(parts) == 5 and parts[4] == "":
+        component = parts[3]
+        return (
+            "instance-id-missing",
+            f"no instance ID given in the path; GET /{parts[1]}/workflows/{component} lists the instances",
+        )
     if len(parts) >= 6 and parts[4] == "" and parts[5] == "start":
         return "workflow-name-missing", "no workflow name given in the path"
     if len(parts) >= 6 and parts[4] == "":

@@ -21,6 +21,7 @@ from typing import Annotated, Any, TypeVar
 from fastapi import APIRouter, Depends, Query, Request, params
 from opentelemetry import trace
 from opentelemetry.trace import Status, StatusCode
+from starlette import convertors
 from starlette.responses import Response
 
 import contracts
@@ -41,6 +42,9 @@ MAX_PAGE_SIZE = 1000
 _INSTANCE_ID = re.compile(r"^[A-Za-z0-9_-]+$")
 #: start query parameters the gateway itself reads; every other one is a start option
 _START_PARAMETERS = frozenset({"instanceID", "startTime"})
+#: POST /workflows/{component}/<name>: the operations by filter
+BULK_ROUTES = ("purge", "terminate")
+_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([Zz]|[+-]\d{2}:\d{2})?$")
 
 _JSON_BODY = {
     "requestBody": {
@@ -67,10 +71,10 @@ def instance_filter(
     ] = None,
     workflowName: Annotated[str | None, Query(description="Only instances of this workflow.")] = None,
     createdAfter: Annotated[
-        datetime | None, Query(description="Only instances created at or after this RFC 3339 time.")
+        str | None, Query(description="Only instances created at or after this RFC 3339 time.")
     ] = None,
     createdBefore: Annotated[
-        datetime | None, Query(description="Only instances created before this RFC 3339 time.")
+        str | None, Query(description="Only instances created before this RFC 3339 time.")
     ] = None,
     instanceIDPrefix: Annotated[
         str | None, Query(description="Only instances whose ID starts with this (case-sensitive).")
@@ -79,9 +83,9 @@ def instance_filter(
     """The filter query parameters shared by the listings and the bulk operations."""
     return contracts.InstanceFilter(
         statuses=frozenset(_status(name) for value in status or () for name in value.split(",") if name),
-        workflow_name=workflowName,
-        created_after=_aware(createdAfter),
-        created_before=_aware(createdBefore),
+        workflow_name=workflowName or None,
+        created_after=_moment(createdAfter, "createdAfter"),
+        created_before=_moment(createdBefore, "createdBefore"),
         instance_id_prefix=instanceIDPrefix or None,
     )
 
@@ -166,7 +170,9 @@ class WorkflowApi:
             200,
             response_model=wire.BulkTerminateResult,
         )
-        add("/{instanceID}", self.get, "GET", "getWorkflow", 200, response_model=wire.WorkflowState)
+        # {instanceID:instance}: any ID but the bulk routes' names, so that each URL names one
+        # resource (and a 405's Allow header lists what that resource takes).
+        add("/{instanceID:instance}", self.get, "GET", "getWorkflow", 200, response_model=wire.WorkflowState)
         add(
             "/{instanceID}/history",
             self.history,
@@ -331,7 +337,7 @@ class WorkflowApi:
         instanceID: Annotated[
             str | None, Query(description="The new instance's ID; generated when absent.")
         ] = None,
-        startTime: Annotated[datetime | None, Query(description="RFC 3339 time at which to start.")] = None,
+        startTime: Annotated[str | None, Query(description="RFC 3339 time at which to start.")] = None,
     ) -> Response:
         """Start a workflow. Query parameters other than ``instanceID`` and ``startTime`` are
         start options of the component (for example ``taskQueue`` on Temporal)."""
@@ -352,7 +358,7 @@ class WorkflowApi:
             workflow_name=workflowName,
             instance_id=instance_id,
             serialized_input=await _json_body(request, Capability.START),
-            start_at=startTime,
+            start_at=_moment(startTime, "startTime"),
             options=options,
         )
         await self._call(Capability.START, target, target.start(start), instance_id)
@@ -563,6 +569,28 @@ def _check_instance_id(instance_id: str) -> None:
             f"instance ID {instance_id!r} may hold only letters, digits, '-' and '_'",
             operation=Capability.START,
         )
+    if instance_id in BULK_ROUTES:
+        raise ApiError(
+            "instance-id-invalid",
+            f"instance ID {instance_id!r} is reserved: /workflows/{{component}}/{instance_id} is the bulk "
+            f"{instance_id} route",
+            operation=Capability.START,
+        )
+
+
+class _InstanceConvertor(convertors.Convertor[str]):
+    """An instance ID in a two-segment path: anything but the names of the bulk routes."""
+
+    regex = "(?!(?:" + "|".join(BULK_ROUTES) + ")$)[^/]+"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+convertors.register_url_convertor("instance", _InstanceConvertor())
 
 
 def _status(name: str) -> RuntimeStatus:
@@ -573,11 +601,20 @@ def _status(name: str) -> RuntimeStatus:
         raise ApiError("malformed-request", f"unknown status {name!r}; known: {known}") from None
 
 
-def _aware(moment: datetime | None) -> datetime | None:
-    """A time from the query; one without an offset is taken as UTC."""
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=UTC)
+def _moment(text: str | None, name: str) -> datetime | None:
+    """An RFC 3339 time from the query; one without an offset is taken as UTC. Anything else
+    (a bare number, a date alone) is a 400, never guessed at."""
+    if text is None:
+        return None
+    if not _RFC3339.match(text):
+        raise ApiError(
+            "malformed-request", f"{name}: {text!r} is not an RFC 3339 time like 2026-01-31T12:00:00Z"
+        )
+    try:
+        moment = datetime.fromisoformat(text.replace("z", "Z").replace("t", "T"))
+    except ValueError as exc:
+        raise ApiError("malformed-request", f"{name}: {text!r} is not a valid time: {exc}") from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _criteria(selection: contracts.InstanceFilter, statuses: frozenset[RuntimeStatus]) -> dict[str, Any]:
