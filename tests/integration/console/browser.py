@@ -34,7 +34,7 @@ SCREENSHOTS = "FLOWPORT_SCREENSHOTS"
 
 
 class Browser:
-    """One browser for the session; ``outside`` collects requests that left 127.0.0.1."""
+    """One browser for the test module; ``outside`` collects requests that left 127.0.0.1."""
 
     def __init__(self, context: BrowserContext, shots: Path) -> None:
         self.context = context
@@ -59,7 +59,9 @@ class Browser:
         page.screenshot(path=str(self.shots / f"{name}.png"), full_page=full)
 
 
-@pytest.fixture(scope="session")
+# Module scope: Playwright's sync API keeps an event loop running in this thread while it is
+# open, which would stop the asyncio tests that run after the browser tests.
+@pytest.fixture(scope="module")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: scripts/test.sh installs it (apt-get install chromium)")
