@@ -62,7 +62,16 @@ def model(name: str) -> Any:
 
 
 def test_every_operation_through_the_generated_client(generated: ModuleType, api_gateway: str) -> None:
-    client = generated.AuthenticatedClient(base_url=api_gateway, token=TOKEN, raise_on_unexpected_status=True)
+    with (
+        generated.AuthenticatedClient(
+            base_url=api_gateway, token=TOKEN, raise_on_unexpected_status=True
+        ) as client,
+        generated.Client(base_url=api_gateway, raise_on_unexpected_status=True) as anonymous,
+    ):
+        every_operation(generated, client, anonymous)
+
+
+def every_operation(generated: ModuleType, client: Any, anonymous: Any) -> None:
     component = model("Component")(COMPONENT)
     Problem, RuntimeStatus = model("Problem"), model("RuntimeStatus")
     instance = f"gen-{uuid.uuid4().hex[:8]}"
@@ -140,7 +149,6 @@ def test_every_operation_through_the_generated_client(generated: ModuleType, api
     assert isinstance(unknown, Problem)
     assert unknown.status == 404
 
-    anonymous = generated.Client(base_url=api_gateway, raise_on_unexpected_status=True)
     refused = op("metadata.get_metadata").sync(client=anonymous)
     assert isinstance(refused, Problem)
     assert (refused.status, refused.error_code) == (401, "ERR_UNAUTHORIZED")
