@@ -31,6 +31,7 @@ from fastapi import Request, params
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 
@@ -40,15 +41,32 @@ class LeanRoute(APIRoute):
     (``lean`` says whether it does, or fell back to FastAPI's handler)."""
 
     lean = False
+    _handler: Handler | None = None
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **options: Any) -> None:
+        super().__init__(path, endpoint, **options)
+        if self._handler is not None and self.max_body_size is None:
+            # Served without FastAPI's request_response, whose exit stacks serve dependencies
+            # with yield and whose exception wrapper repeats the app's ExceptionMiddleware:
+            # an exception raised here reaches that middleware and gets the same handler.
+            self.app = _serve(self._handler)
 
     def get_route_handler(self) -> Handler:
         try:
             plan = _Plan.of(self.endpoint, set(self.param_convertors), self.dependencies)
         except _NeedsFastAPI:
-            self.lean = False
+            self.lean, self._handler = False, None
             return super().get_route_handler()
-        self.lean = True
-        return plan.handler()
+        self.lean, self._handler = True, plan.handler()
+        return self._handler
+
+
+def _serve(handler: Handler) -> ASGIApp:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        response = await handler(Request(scope, receive, send))
+        await response(scope, receive, send)
+
+    return app
 
 
 class _NeedsFastAPI(Exception):

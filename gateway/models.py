@@ -17,9 +17,9 @@ from contracts import HistoryEvent, InstanceState, WorkflowDefinition
 
 def rfc3339(moment: datetime) -> str:
     """UTC with a ``Z``, as Dapr writes timestamps; naive times are taken as UTC."""
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC).replace(tzinfo=None)
-    return f"{moment.isoformat(timespec='microseconds')}Z"
+    if moment.tzinfo is None:
+        return f"{moment.isoformat(timespec='microseconds')}Z"
+    return f"{moment.astimezone(UTC).isoformat(timespec='microseconds')[:-6]}Z"  # "+00:00" -> "Z"
 
 
 def state_body(state: InstanceState) -> dict[str, Any]:
