@@ -2,6 +2,7 @@
 
     python -m bench.rest_load [--quick] [--clients 50] [--seconds 60] [--page-size 10]
                               [--profile FILE]
+    python -m bench.rest_load --per-operation [--quick] [--page-size 10]
 
 Serves ``bench.engine_common:runtime`` with ``flowport serve`` in a subprocess (fresh SQLite
 store, full durability). Each client holds one keep-alive connection and loops, one request
@@ -25,7 +26,11 @@ at its limit is seen rather than mistaken for the gateway's.
 py-spy``; needs ptrace rights) and writes its collapsed stacks to FILE; the top of the
 profile is printed, by own time and by cumulative time.
 
+``--per-operation`` instead runs each operation alone (start, get, list, raise event) on 16
+connections and prints the gateway's CPU per request for each.
+
 Target (issue 14): p99 <= 50 ms at 50 clients, no errors, every instance completed.
+Figures and the profile: docs/rest-load.md.
 """
 
 from __future__ import annotations
@@ -33,14 +38,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import itertools
 import os
 import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from bench._gateway import Gateway, builtin_gateway
 from bench._http import Connection
@@ -225,6 +232,58 @@ async def main(
     return profiler
 
 
+Request = tuple[str, str, Any, int]  # method, target, body, expected status
+
+
+async def repeat(conn: Connection, count: int, requests: Callable[[], Request]) -> None:
+    for _ in range(count):
+        method, target, body, expected = requests()
+        status, answer = await conn.request(method, target, body)
+        if status != expected:
+            raise RuntimeError(f"{method} {target}: {status} {answer}")
+
+
+async def per_operation(page_size: int, requests: int, connections: int = 16) -> None:
+    """Each operation alone, ``requests`` times over ``connections`` keep-alive connections:
+    the gateway's CPU per request (process and event-loop thread), apart from the mix."""
+    print(
+        f"Each operation alone: {requests} requests on {connections} keep-alive connections "
+        f"(list: pageSize={page_size}); load average {os.getloadavg()[0]:.2f} before",
+        flush=True,
+    )
+    numbers = itertools.count()
+    started: list[str] = []
+
+    def start() -> Request:
+        started.append(f"alone-{next(numbers)}")
+        return "POST", f"{BASE}/{WORKFLOW}/start?instanceID={started[-1]}", None, 202
+
+    operations: dict[str, Callable[[], Request]] = {
+        "start": start,
+        "get": lambda: ("GET", f"{BASE}/{started[0]}", None, 200),
+        "list": lambda: ("GET", f"{BASE}?pageSize={page_size}", None, 200),
+        "raise event": lambda: ("POST", f"{BASE}/{started.pop()}/raiseEvent/go", "data", 202),
+    }
+    with builtin_gateway("bench.engine_common:runtime", COMPONENT) as gateway:
+        pool = [await Connection.open(gateway.url) for _ in range(connections)]
+        try:
+            for name, make in operations.items():
+                cpu, loop_cpu = gateway.cpu_seconds(), gateway.loop_cpu_seconds()
+                began = time.perf_counter()
+                await asyncio.gather(*(repeat(conn, requests // connections, make) for conn in pool))
+                elapsed = time.perf_counter() - began
+                per_request = 1e3 / requests
+                print(
+                    f"  {name:<12} {requests / elapsed:7,.0f} requests/s; gateway CPU "
+                    f"{(gateway.cpu_seconds() - cpu) * per_request:.3f} ms per request (event-loop "
+                    f"thread {(gateway.loop_cpu_seconds() - loop_cpu) * per_request:.3f} ms)",
+                    flush=True,
+                )
+        finally:
+            for conn in pool:
+                conn.close()
+
+
 def run(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a smoke run: 1 s warm-up, 5 s measured")
@@ -232,12 +291,18 @@ def run(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--seconds", type=float, default=60.0, help="the measured window")
     parser.add_argument("--page-size", type=int, default=10, help="pageSize of the list request")
     parser.add_argument("--profile", type=Path, help="record the gateway with py-spy into this file")
+    parser.add_argument(
+        "--per-operation", action="store_true", help="instead: each operation alone, its CPU per request"
+    )
     args = parser.parse_args(argv)
     seconds, warmup = (5.0, 1.0) if args.quick else (args.seconds, 5.0)
     # The client on uvloop, as the gateway is: the load generator must not be the bottleneck.
     import uvloop
 
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        if args.per_operation:
+            runner.run(per_operation(args.page_size, 1600 if args.quick else 16000))
+            return
         profiler = runner.run(main(args.clients, seconds, warmup, args.page_size, args.profile))
     if profiler is not None:
         _, stderr = profiler.communicate(timeout=120)
