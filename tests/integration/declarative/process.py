@@ -22,6 +22,7 @@ class GatewayProcess(ServerProcess):
         return [
             sys.executable, "-m", "gateway.cli", "serve",
             "--resources-path", str(self.data_dir), "--port", str(self.port), "--log-level", "warning",
+            "--metrics-port", "0",  # no fixed port: other gateways may be up at the same time
         ]  # fmt: skip
 
     @property

@@ -60,8 +60,9 @@ def test_serve_with_a_failing_component_exits_with_a_clear_message(write: Write)
         "a.yaml",
         "apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata: {name: x}\nspec: {type: workflow.x}\n",
     )
+    command = [sys.executable, "-m", "gateway.cli", "serve", "--resources-path", str(resources)]
     result = subprocess.run(
-        [sys.executable, "-m", "gateway.cli", "serve", "--resources-path", str(resources), "--port", "0"],
+        [*command, "--port", "0", "--metrics-port", "0"],
         capture_output=True,
         text=True,
         check=False,
