@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.unit.gateway.conftest import Write, fake_component_yaml
+
 REPO = Path(__file__).resolve().parents[3]
 
 FAKE_UNINSTALLED = textwrap.dedent(
@@ -52,22 +54,8 @@ def flowport_without(packages: str, *arguments: str) -> subprocess.CompletedProc
     return run_without(packages, "from gateway.cli import main\nsys.exit(main(sys.argv[2:]))\n", *arguments)
 
 
-def component(directory: Path, name: str, type_: str, metadata: str) -> Path:
-    directory.mkdir(exist_ok=True)
-    (directory / f"{name}.yaml").write_text(
-        textwrap.dedent(
-            f"""\
-            apiVersion: dapr.io/v1alpha1
-            kind: Component
-            metadata: {{name: {name}}}
-            spec:
-              type: {type_}
-              version: v1
-              metadata: [{metadata}]
-            """
-        )
-    )
-    return directory
+def component(write: Write, name: str, type_: str, metadata: str) -> Path:
+    return write(f"{name}.yaml", fake_component_yaml(name, type_, f"  metadata: [{metadata}]\n"))
 
 
 @pytest.mark.parametrize(
@@ -85,9 +73,9 @@ def component(directory: Path, name: str, type_: str, metadata: str) -> Path:
     ],
 )
 def test_a_missing_extra_is_one_line_naming_it(
-    tmp_path: Path, packages: str, type_: str, metadata: str, extra: str, missing: str
+    write: Write, packages: str, type_: str, metadata: str, extra: str, missing: str
 ) -> None:
-    resources = component(tmp_path / "resources", "orders", type_, metadata)
+    resources = component(write, "orders", type_, metadata)
     answer = flowport_without(packages, "components", "--resources-path", str(resources))
     assert answer.returncode == 1
     assert answer.stderr.splitlines() == [
@@ -98,8 +86,8 @@ def test_a_missing_extra_is_one_line_naming_it(
     ]
 
 
-def test_the_core_serves_the_builtin_engine_without_any_extra(tmp_path: Path) -> None:
-    resources = component(tmp_path / "resources", "dapr", "workflow.builtin", "")
+def test_the_core_serves_the_builtin_engine_without_any_extra(write: Write) -> None:
+    resources = component(write, "dapr", "workflow.builtin", "")
     answer = flowport_without("temporalio,google,conductor", "components", "--resources-path", str(resources))
     assert answer.returncode == 0, answer.stderr
     assert answer.stdout.startswith("dapr: workflow.builtin v1 (plugin flowport ")
