@@ -13,7 +13,7 @@
             ...
 
 Every operation of the API has one method (``AsyncFlowportClient`` has the same ones as
-coroutines where the console needs them, and ``send`` for any operation of ``_calls``). An
+coroutines where the console needs them, and ``send`` for any operation of ``calls``). An
 error answer raises ``ProblemError`` carrying the gateway's problem document; no answer at
 all raises ``GatewayUnreachableError``.
 
@@ -22,6 +22,7 @@ event-kind enums) only, never on the gateway: the conformance kit, the command l
 console and the tests all use it.
 """
 
+from flowport_client import _calls as calls
 from flowport_client import models
 from flowport_client._calls import NO_BODY, Call, Filter
 from flowport_client._client import DEFAULT_ADDRESS, AsyncFlowportClient, FlowportClient
@@ -37,5 +38,6 @@ __all__ = [
     "FlowportClient",
     "GatewayUnreachableError",
     "ProblemError",
+    "calls",
     "models",
 ]

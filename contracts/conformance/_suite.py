@@ -18,12 +18,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import ClassVar
 
-import httpx
 import pytest
 
 from contracts.conformance._facts import Facts
 from contracts.conformance._probe import SCENARIOS, Probe
 from contracts.conformance.pytest_plugin import record_outcome
+from flowport_client import FlowportClient
 
 
 class ComponentConformance:
@@ -51,7 +51,7 @@ class ComponentConformance:
 
         with (
             running_gateway([conformance_facts.resources]) as base_url,
-            httpx.Client(base_url=base_url, timeout=60.0) as client,
+            FlowportClient(base_url) as client,
         ):
             yield Probe(client, conformance_facts)
 

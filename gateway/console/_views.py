@@ -18,9 +18,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from contracts import Capability, RuntimeStatus
-from flowport_client import AsyncFlowportClient, Filter, ProblemError, models, timeline
-from flowport_client import _calls as calls
-from flowport_client._calls import NO_BODY
+from flowport_client import NO_BODY, AsyncFlowportClient, Filter, ProblemError, calls, models, timeline
 from gateway.console._render import environment
 from gateway.console._session import COOKIE, has_session, session_value
 

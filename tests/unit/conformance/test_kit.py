@@ -64,8 +64,8 @@ def fake_site(fake_plugins: Path) -> Path:
 def test_kit_passes_a_conforming_component_and_reports_it(tmp_path: Path, fake_site: Path) -> None:
     result = run_kit(write_facts(tmp_path, "workflow.fake"), fake_site)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "12 passed" in result.stdout
-    assert "orders: 12 scenario(s) passed" in result.stdout
+    assert "13 passed" in result.stdout
+    assert "orders: 13 scenario(s) passed" in result.stdout
 
 
 def test_kit_shows_unsupported_capabilities_as_such(tmp_path: Path, fake_site: Path) -> None:
