@@ -1,8 +1,9 @@
-"""Serving a real gateway inside a test process.
+"""Serving a real gateway inside a test process, and loopback ports for tests.
 
-``running_gateway`` runs uvicorn on a free loopback port in a thread with its own event
-loop, exactly as ``flowport serve`` would, and yields the base URL. Tests then talk HTTP to
-it like any client.
+``running_gateway`` runs uvicorn in a thread with its own event loop, exactly as ``flowport
+serve`` would, and yields the base URL. Tests then talk HTTP to it like any client. uvicorn is
+handed a socket already bound to a free loopback port, so no other process can take the port
+between choosing it and listening on it.
 """
 
 from __future__ import annotations
@@ -22,41 +23,62 @@ from gateway.registry import ComponentRegistry
 
 
 def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
+    """A loopback port free now, for a server in another process that must be told a number.
+
+    Another process may take it before that server listens; in this process, bind a socket
+    instead (``serving`` does, ``refused_port`` too).
+    """
+    with _bound() as sock:
         port: int = sock.getsockname()[1]
         return port
 
 
 @contextmanager
+def refused_port() -> Iterator[int]:
+    """A loopback port that refuses connections while the block runs: bound, never listening.
+
+    A server that is down, without the race of a port that was free a moment ago.
+    """
+    with _bound() as sock:
+        port: int = sock.getsockname()[1]
+        yield port
+
+
+def _bound() -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+@contextmanager
 def serving(app: FastAPI, *, start_timeout: float = 60.0) -> Iterator[str]:
     """Serve ``app`` with uvicorn on 127.0.0.1 in a background thread; yield its base URL."""
-    port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    server = uvicorn.Server(config)
-    failure: list[BaseException] = []
+    with _bound() as sock:
+        port = sock.getsockname()[1]
+        server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+        failure: list[BaseException] = []
 
-    def run() -> None:
+        def run() -> None:
+            try:
+                server.run(sockets=[sock])
+            except BaseException as exc:  # surfaced to the test thread below
+                failure.append(exc)
+
+        thread = threading.Thread(target=run, name=f"gateway-{port}", daemon=True)
+        thread.start()
         try:
-            server.run()
-        except BaseException as exc:  # surfaced to the test thread below
-            failure.append(exc)
-
-    thread = threading.Thread(target=run, name=f"gateway-{port}", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + start_timeout
-    while not server.started:
-        if failure or not thread.is_alive():
-            raise RuntimeError(f"the gateway failed to start: {failure[0] if failure else 'see the log'}")
-        if time.monotonic() > deadline:
+            deadline = time.monotonic() + start_timeout
+            while not server.started:
+                if failure or not thread.is_alive():
+                    reason = failure[0] if failure else "see the log"
+                    raise RuntimeError(f"the gateway failed to start: {reason}")
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"the gateway did not start within {start_timeout:g}s")
+                time.sleep(0.01)
+            yield f"http://127.0.0.1:{port}"
+        finally:
             server.should_exit = True
-            raise TimeoutError(f"the gateway did not start within {start_timeout:g}s")
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=60)
+            thread.join(timeout=60)
 
 
 @contextmanager

@@ -6,18 +6,18 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 
-import httpx
 import pytest
 
 from flowport_client import Filter, FlowportClient, models
-from tests.integration.temporal.conftest import COMPONENT, WAIT_TIMEOUT
+from tests.integration.temporal.conftest import COMPONENT
+from tests.rest import WAIT, Workflows
 
 pytestmark = pytest.mark.temporal
 
 
 @pytest.fixture
-def flowport(temporal_api: httpx.Client) -> Iterator[FlowportClient]:
-    with FlowportClient(str(temporal_api.base_url)) as client:
+def flowport(temporal_api: Workflows) -> Iterator[FlowportClient]:
+    with FlowportClient(str(temporal_api.client.base_url)) as client:
         yield client
 
 
@@ -25,7 +25,7 @@ def wait_listed(
     flowport: FlowportClient, where: Filter, done: Callable[[list[models.WorkflowState]], bool]
 ) -> list[models.WorkflowState]:
     """Visibility is eventually consistent: poll until the listing satisfies ``done``."""
-    deadline = time.monotonic() + WAIT_TIMEOUT
+    deadline = time.monotonic() + WAIT
     while True:
         found = list(flowport.iterate(COMPONENT, where))
         if done(found) or time.monotonic() > deadline:

@@ -9,7 +9,8 @@ import httpx
 import pytest
 
 from gateway.testing import running_gateway
-from tests.integration.temporal.conftest import start, wait_status, write_components
+from tests.integration.temporal.conftest import COMPONENT, write_components
+from tests.rest import Workflows, new_id
 from tests.servers.temporal import EXAMPLES, TASK_QUEUE, TemporalServer
 
 pytestmark = pytest.mark.temporal
@@ -18,7 +19,7 @@ EXAMPLE_YAML = EXAMPLES / "components" / "temporal.yaml"
 
 
 def test_api_key_from_secret_store_and_explicit_plaintext(
-    temporal_server: TemporalServer, temporal_worker: object, tmp_path: Path, new_id
+    temporal_server: TemporalServer, temporal_worker: object, tmp_path: Path
 ) -> None:
     # An apiKey makes the SDK default to TLS; a dev server speaks plaintext, so tls is "false".
     secrets = tmp_path / "secrets.json"
@@ -66,22 +67,21 @@ auth:
   secretStore: localsecrets
 """,
     )
-    with running_gateway([resources]) as base_url, httpx.Client(base_url=base_url, timeout=60.0) as api:
-        instance = new_id("hosted")
-        assert start(api, "chain", instance, "s", component="hosted").status_code == 202
-        state = wait_status(api, instance, "COMPLETED", component="hosted")
+    with running_gateway([resources]) as base_url, httpx.Client(base_url=base_url, timeout=60.0) as client:
+        api = Workflows(client, "hosted")
+        instance = api.started("chain", new_id("hosted"), "s")
+        state = api.wait_status(instance, "COMPLETED")
         assert state["properties"]["dapr.workflow.output"].startswith('[{"step":"s-0"}')
 
 
 def test_example_component_yaml_runs_the_example_worker(
-    temporal_server: TemporalServer, temporal_worker: object, tmp_path: Path, new_id
+    temporal_server: TemporalServer, temporal_worker: object, tmp_path: Path
 ) -> None:
     example = EXAMPLE_YAML.read_text(encoding="utf-8")
     assert "localhost:7233" in example
     resources = write_components(
         tmp_path / "components", example.replace("localhost:7233", temporal_server.address)
     )
-    with running_gateway([resources]) as base_url, httpx.Client(base_url=base_url, timeout=60.0) as api:
-        instance = new_id("example")
-        assert start(api, "chain", instance, "e").status_code == 202
-        wait_status(api, instance, "COMPLETED")
+    with running_gateway([resources]) as base_url, httpx.Client(base_url=base_url, timeout=60.0) as client:
+        api = Workflows(client, COMPONENT)
+        api.wait_status(api.started("chain", new_id("example"), "e"), "COMPLETED")

@@ -8,14 +8,16 @@ from __future__ import annotations
 import socket
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from gateway.testing import free_port, running_gateway
-from tests.integration.temporal.conftest import WAIT_TIMEOUT, get, problem, start, wf, write_components
+from gateway.testing import refused_port, running_gateway
+from tests.integration.temporal.conftest import COMPONENT, write_components
+from tests.rest import WAIT, Workflows, new_id, problem
 from tests.servers.temporal import TemporalServer, component_yaml
 
 pytestmark = pytest.mark.temporal
@@ -24,8 +26,8 @@ pytestmark = pytest.mark.temporal
 TIMEOUTS = {"connectTimeout": "3s", "rpcTimeout": "5s"}
 
 
-def component_health(api: httpx.Client) -> dict[str, Any]:
-    answer = api.get("/v1.0/metadata")
+def component_health(api: Workflows) -> dict[str, Any]:
+    answer = api.client.get("/v1.0/metadata")
     assert answer.status_code == 200, answer.text
     (component,) = [c for c in answer.json()["components"] if c["name"] == "temporal"]
     return component
@@ -43,60 +45,65 @@ def own_server(tmp_path: Path) -> Iterator[TemporalServer]:
 
 
 @pytest.fixture
-def own_api(own_server: TemporalServer, tmp_path: Path) -> Iterator[httpx.Client]:
-    resources = write_components(tmp_path / "components", component_yaml(own_server, **TIMEOUTS))
+def own_api(own_server: TemporalServer, tmp_path: Path) -> Iterator[Workflows]:
+    with gateway_of(own_server, tmp_path) as api:
+        yield api
+
+
+@contextmanager
+def gateway_of(server: TemporalServer, tmp_path: Path, **timeouts: str) -> Iterator[Workflows]:
+    resources = write_components(tmp_path / "components", component_yaml(server, **(timeouts or TIMEOUTS)))
     with running_gateway([resources]) as base_url, httpx.Client(base_url=base_url, timeout=60.0) as client:
-        yield client
+        yield Workflows(client, COMPONENT)
 
 
-def test_restart_answers_503_while_down_and_recovers(
-    own_server: TemporalServer, own_api: httpx.Client, new_id
-) -> None:
+def test_restart_answers_503_while_down_and_recovers(own_server: TemporalServer, own_api: Workflows) -> None:
     instance = new_id("outage")
     # no worker polls this queue: the instance simply stays RUNNING across the outage
-    assert start(own_api, "approval", instance, taskQueue="outage").status_code == 202
-    assert get(own_api, instance).json()["runtimeStatus"] == "RUNNING"
+    assert own_api.start("approval", instance, taskQueue="outage").status_code == 202
+    assert own_api.get(instance).json()["runtimeStatus"] == "RUNNING"
     assert component_health(own_api)["healthy"] is True
 
     own_server.stop()
-    body = problem(get(own_api, instance), 503)
+    body = problem(own_api.get(instance), 503)
     assert own_server.address in body["message"]
-    problem(start(own_api, "approval", new_id("during")), 503)
-    problem(own_api.post(wf(f"/{instance}/raiseEvent/approve"), json="x"), 503)
-    problem(own_api.get(wf("")), 503)
+    problem(own_api.start("approval", new_id("during")), 503)
+    problem(own_api.post(instance, "raiseEvent/approve", "x"), 503)
+    problem(own_api.list(), 503)
     health = component_health(own_api)
     assert health["healthy"] is False
     assert own_server.address in health["detail"]
 
     own_server.start()  # same port, same database
-    deadline = time.monotonic() + WAIT_TIMEOUT
-    while (answer := get(own_api, instance)).status_code != 200:
-        assert answer.status_code == 503, answer.text
+    deadline = time.monotonic() + WAIT
+    while (answer := own_api.get(instance)).status_code != 200:
+        problem(answer, 503)  # until the client has reconnected, and nothing else
         assert time.monotonic() < deadline, "the gateway never recovered after the server came back"
         time.sleep(0.2)
     assert answer.json()["runtimeStatus"] == "RUNNING"
     assert component_health(own_api)["healthy"] is True
-    assert own_api.post(wf(f"/{instance}/terminate")).status_code == 202
+    assert own_api.post(instance, "terminate").status_code == 202
 
 
-def test_pause_disabled_on_server_is_501_naming_the_setting(own_api: httpx.Client, new_id) -> None:
+def test_pause_disabled_on_server_is_501_naming_the_setting(own_api: Workflows) -> None:
     instance = new_id("nopause")
-    assert start(own_api, "approval", instance, taskQueue="nopause").status_code == 202
-    body = problem(own_api.post(wf(f"/{instance}/pause")), 501)
+    assert own_api.start("approval", instance, taskQueue="nopause").status_code == 202
+    body = problem(own_api.post(instance, "pause"), 501)
     assert "frontend.WorkflowPauseEnabled" in body["message"]
     # the server checks "is it paused?" before the setting: nothing can be paused, so 409
-    problem(own_api.post(wf(f"/{instance}/resume")), 409)
-    assert own_api.post(wf(f"/{instance}/terminate")).status_code == 202
+    problem(own_api.post(instance, "resume"), 409)
+    assert own_api.post(instance, "terminate").status_code == 202
 
 
 def test_gateway_starts_while_server_is_down(tmp_path: Path) -> None:
     # Nothing listens on this port; the server "comes back" afterwards in the restart test.
-    nowhere = TemporalServer(tmp_path / "never-started", port=free_port())
-    resources = write_components(tmp_path / "components", component_yaml(nowhere, **TIMEOUTS))
-    with running_gateway([resources]) as base_url, httpx.Client(base_url=base_url, timeout=60.0) as api:
-        body = problem(get(api, "anything"), 503)
-        assert nowhere.address in body["message"]
-        problem(start(api, "chain", "some-instance"), 503)
+    with (
+        refused_port() as port,
+        gateway_of(TemporalServer(tmp_path / "never-started", port=port), tmp_path) as api,
+    ):
+        body = problem(api.get("anything"), 503)
+        assert f"127.0.0.1:{port}" in body["message"]
+        problem(api.start("chain", "some-instance"), 503)
         assert component_health(api)["healthy"] is False
 
 
@@ -107,10 +114,8 @@ def test_silent_server_is_503_within_the_timeout(tmp_path: Path) -> None:
         silent_listener.bind(("127.0.0.1", 0))
         silent_listener.listen(16)
         silent = TemporalServer(tmp_path / "silent", port=silent_listener.getsockname()[1])
-        timeouts = {"connectTimeout": "1s", "rpcTimeout": "2s"}
-        resources = write_components(tmp_path / "components", component_yaml(silent, **timeouts))
-        with running_gateway([resources]) as base_url, httpx.Client(base_url=base_url, timeout=60.0) as api:
-            body = problem(get(api, "anything"), 503)
+        with gateway_of(silent, tmp_path, connectTimeout="1s", rpcTimeout="2s") as api:
+            body = problem(api.get("anything"), 503)
             assert "unreachable" in body["message"]
-            assert api.get("/v1.0/healthz").status_code == 204
+            assert api.client.get("/v1.0/healthz").status_code == 204
             assert component_health(api)["healthy"] is False

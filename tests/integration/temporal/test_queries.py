@@ -2,50 +2,49 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from typing import Any
 
-import httpx
 import pytest
 
-from tests.integration.temporal.conftest import WAIT_TIMEOUT, problem, start, wait_status, wf
+from tests.rest import Workflows, new_id, problem
 
 pytestmark = pytest.mark.temporal
 
 
-def listing(api: httpx.Client, **params: Any) -> dict[str, Any]:
-    answer = api.get(wf(""), params=params)
+def listing(api: Workflows, **params: Any) -> dict[str, Any]:
+    answer = api.list(**params)
     assert answer.status_code == 200, answer.text
     body: dict[str, Any] = answer.json()
     return body
 
 
-def wait_listed(api: httpx.Client, count: int, **params: Any) -> list[dict[str, Any]]:
-    """Visibility is eventually consistent: poll until ``count`` instances match."""
-    deadline = time.monotonic() + WAIT_TIMEOUT
-    while True:
-        found = listing(api, pageSize=1000, **params)["instances"]
-        if len(found) == count or time.monotonic() > deadline:
-            return found
-        time.sleep(0.2)
+def ids_of(instances: list[dict[str, Any]]) -> list[str]:
+    return sorted(instance["instanceID"] for instance in instances)
 
 
-def test_list_filters_and_pages(temporal_api: httpx.Client, new_id) -> None:
+def test_list_filters_and_pages(temporal_api: Workflows) -> None:
     # A type no worker serves: its instances stay RUNNING and only this test starts it.
     name = f"listed_{uuid.uuid4().hex[:8]}"
     ids = [new_id("listed") for _ in range(5)]
     for instance in ids:
-        assert start(temporal_api, name, instance, taskQueue="list-test").status_code == 202
-    assert sorted(i["instanceID"] for i in wait_listed(temporal_api, 5, workflowName=name)) == sorted(ids)
+        assert temporal_api.start(name, instance, taskQueue="list-test").status_code == 202
+    # Visibility is eventually consistent: wait until the list shows what get already does.
+    temporal_api.wait_listed(
+        lambda found: ids_of(found) == sorted(ids), "all five", workflowName=name, pageSize=1000
+    )
 
     for instance in ids[:2]:
-        assert temporal_api.post(wf(f"/{instance}/terminate")).status_code == 202
-    terminated = wait_listed(temporal_api, 2, workflowName=name, status="TERMINATED")
-    assert sorted(i["instanceID"] for i in terminated) == sorted(ids[:2])
+        temporal_api.accepted(instance, "terminate")
+    terminated = temporal_api.wait_listed(
+        lambda found: len(found) == 2, "two", workflowName=name, status="TERMINATED", pageSize=1000
+    )
+    assert ids_of(terminated) == sorted(ids[:2])
     assert all(i["runtimeStatus"] == "TERMINATED" for i in terminated)
-    running = wait_listed(temporal_api, 3, workflowName=name, status="RUNNING")
-    assert sorted(i["instanceID"] for i in running) == sorted(ids[2:])
+    running = temporal_api.wait_listed(
+        lambda found: len(found) == 3, "three", workflowName=name, status="RUNNING", pageSize=1000
+    )
+    assert ids_of(running) == sorted(ids[2:])
     assert all(i["workflowName"] == name for i in running)
 
     seen: list[str] = []
@@ -65,52 +64,40 @@ def test_list_filters_and_pages(temporal_api: httpx.Client, new_id) -> None:
         assert pages < 10
     assert sorted(seen) == sorted(ids)
     for instance in ids[2:]:
-        temporal_api.post(wf(f"/{instance}/terminate"))
+        temporal_api.post(instance, "terminate")
 
 
-def test_list_shows_suspended_and_hides_continued_runs(temporal_api: httpx.Client, new_id) -> None:
+def test_list_shows_suspended_and_hides_continued_runs(temporal_api: Workflows) -> None:
     paused = new_id("listpaused")
-    assert start(temporal_api, "approval", paused).status_code == 202
-    wait_status(temporal_api, paused, "RUNNING")
-    assert temporal_api.post(wf(f"/{paused}/pause")).status_code == 202
-    wait_status(temporal_api, paused, "SUSPENDED")
-    deadline = time.monotonic() + WAIT_TIMEOUT
-    while paused not in [i["instanceID"] for i in listing(temporal_api, status="SUSPENDED")["instances"]]:
-        assert time.monotonic() < deadline, "the paused instance was never listed as SUSPENDED"
-        time.sleep(0.2)
-    temporal_api.post(wf(f"/{paused}/terminate"))
+    temporal_api.wait_status(temporal_api.started("approval", paused), "RUNNING")
+    temporal_api.accepted(paused, "pause")
+    temporal_api.wait_status(paused, "SUSPENDED")
+    temporal_api.wait_listed(lambda found: paused in ids_of(found), "the paused instance", status="SUSPENDED")
+    temporal_api.post(paused, "terminate")
 
     counted = new_id("listcountdown")
-    assert start(temporal_api, "countdown", counted, 2).status_code == 202
-    wait_status(temporal_api, counted, "COMPLETED")
-    deadline = time.monotonic() + WAIT_TIMEOUT
-    while True:
-        everything = [
-            i for i in listing(temporal_api, pageSize=1000)["instances"] if i["instanceID"] == counted
-        ]
-        runs = [
-            i
-            for i in listing(temporal_api, pageSize=1000, status="CONTINUED_AS_NEW")["instances"]
-            if i["instanceID"] == counted
-        ]
-        if len(everything) == 1 and len(runs) == 2:
-            break
-        assert time.monotonic() < deadline, (everything, runs)
-        time.sleep(0.2)
-    assert everything[0]["runtimeStatus"] == "COMPLETED"
+    temporal_api.wait_status(temporal_api.started("countdown", counted, 2), "COMPLETED")
+    # The two runs that continued as new are listed only when asked for; the instance once.
+    temporal_api.wait_listed(
+        lambda found: ids_of(found).count(counted) == 2,
+        "two earlier runs",
+        pageSize=1000,
+        status="CONTINUED_AS_NEW",
+    )
+    everything = temporal_api.wait_listed(
+        lambda found: counted in ids_of(found), "the instance", pageSize=1000
+    )
+    assert [i["runtimeStatus"] for i in everything if i["instanceID"] == counted] == ["COMPLETED"]
 
 
-def test_bad_continuation_token_is_400(temporal_api: httpx.Client) -> None:
-    problem(temporal_api.get(wf(""), params={"continuationToken": "%%%not-a-token"}), 400)
+def test_bad_continuation_token_is_400(temporal_api: Workflows) -> None:
+    problem(temporal_api.list(continuationToken="%%%not-a-token"), 400)
 
 
-def test_history_of_a_chain(temporal_api: httpx.Client, new_id) -> None:
+def test_history_of_a_chain(temporal_api: Workflows) -> None:
     instance = new_id("history")
-    assert start(temporal_api, "chain", instance, "h").status_code == 202
-    wait_status(temporal_api, instance, "COMPLETED")
-    answer = temporal_api.get(wf(f"/{instance}/history"))
-    assert answer.status_code == 200, answer.text
-    events = answer.json()["events"]
+    temporal_api.wait_status(temporal_api.started("chain", instance, "h"), "COMPLETED")
+    events = temporal_api.history(instance)
     assert [e["sequence"] for e in events] == list(range(1, len(events) + 1))
     meaningful = [(e["kind"], e["name"], e["data"]) for e in events if e["kind"] != "Other"]
     assert meaningful == [
@@ -129,15 +116,14 @@ def test_history_of_a_chain(temporal_api: httpx.Client, new_id) -> None:
     assert timestamps == sorted(timestamps)
 
 
-def test_history_of_a_failure_and_unknown(temporal_api: httpx.Client, new_id) -> None:
+def test_history_of_a_failure_and_unknown(temporal_api: Workflows) -> None:
     instance = new_id("histfail")
-    assert start(temporal_api, "fail", instance, 5).status_code == 202
-    wait_status(temporal_api, instance, "FAILED")
-    events = temporal_api.get(wf(f"/{instance}/history")).json()["events"]
+    temporal_api.wait_status(temporal_api.started("fail", instance, 5), "FAILED")
+    events = temporal_api.history(instance)
     failed = [e for e in events if e["kind"] == "ActivityFailed"]
     assert failed
     assert failed[0]["name"] == "reject"
     assert failed[0]["details"]["errorType"] == "OrderRejected"
     assert events[-1]["kind"] == "WorkflowFailed"
     assert events[-1]["details"]["errorType"] == "OrderRejected"
-    problem(temporal_api.get(wf("/no-such-instance/history")), 404)
+    problem(temporal_api.client.get(f"{temporal_api.base}/no-such-instance/history"), 404)
