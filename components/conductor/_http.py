@@ -200,6 +200,11 @@ class HttpPool:
             if not answer.received:
                 raise _Dead from None
             raise HttpError(f"{type(exc).__name__}: {exc}") from None
+        except BaseException:
+            # Cancelled (a caller's own timeout): the answer may still be on its way, so the
+            # connection can never be reused; close it rather than leak it.
+            connection.close()
+            raise
         connection.uses += 1
         if answer.keep_alive and not self._closed and len(self._idle) < MAX_IDLE:
             connection.idle_since = time.monotonic()

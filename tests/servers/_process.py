@@ -12,7 +12,7 @@ import atexit
 import os
 import signal
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import suppress
 from pathlib import Path
 
@@ -46,6 +46,7 @@ class ServerProcess:
             self._process = subprocess.Popen(
                 self.command(),
                 cwd=self.data_dir,
+                env=self.environment(),
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
@@ -60,6 +61,10 @@ class ServerProcess:
 
     def command(self) -> Sequence[str]:
         raise NotImplementedError
+
+    def environment(self) -> Mapping[str, str] | None:
+        """The process's environment; ``None``: this process's own."""
+        return None
 
     def wait_healthy(self, timeout: float) -> None:
         raise NotImplementedError

@@ -9,23 +9,11 @@ from __future__ import annotations
 
 import subprocess
 import time
-from collections.abc import Callable
 
-import httpx
 import pytest
 
-from tests.integration.conductor.conftest import (
-    TERMINAL,
-    WAIT_TIMEOUT,
-    assert_problem,
-    order,
-    post,
-    start,
-    started,
-    state,
-    wait_status,
-    wf,
-)
+from tests.integration.conductor.conftest import order
+from tests.rest import TERMINAL, WAIT, Workflows, new_id, problem
 from tests.servers.conductor import BOOT_TIMEOUT, STOP_TIMEOUT, ConductorServer
 
 #: the example YAML's requestTimeout is 10 s; a refused connection answers long before that
@@ -39,45 +27,44 @@ WORKER_BACKOFF_CAP = 120.0
 pytestmark = [
     pytest.mark.conductor,
     pytest.mark.timeout(
-        2 * STOP_TIMEOUT + BOOT_TIMEOUT + OUTAGE_ANSWER_LIMIT + WORKER_BACKOFF_CAP + 2 * WAIT_TIMEOUT
+        2 * STOP_TIMEOUT + BOOT_TIMEOUT + OUTAGE_ANSWER_LIMIT + WORKER_BACKOFF_CAP + 2 * WAIT
     ),
 ]
 
 
 def test_server_outage_answers_503_and_recovers(
-    conductor_api: httpx.Client,
+    conductor_api: Workflows,
     conductor_server: ConductorServer,
     conductor_worker: subprocess.Popen[bytes],
-    new_id: Callable[[str], str],
 ) -> None:
-    waiting = started(conductor_api, "order_approval", new_id("outage"), {"orderId": "o"})
-    wait_status(conductor_api, waiting, "RUNNING")
+    waiting = conductor_api.started("order_approval", new_id("outage"), {"orderId": "o"})
+    conductor_api.wait_status(waiting, "RUNNING")
 
     conductor_server.stop()
     try:
         began = time.monotonic()
         for response in (
-            conductor_api.get(wf(f"/{waiting}")),
-            start(conductor_api, "order_processing", new_id("during"), order("during")),
-            post(conductor_api, waiting, "raiseEvent/approval", {"approved": True}),
-            conductor_api.get(wf(), params={"pageSize": 5}),
+            conductor_api.get(waiting),
+            conductor_api.start("order_processing", new_id("during"), order("during")),
+            conductor_api.post(waiting, "raiseEvent/approval", {"approved": True}),
+            conductor_api.list(pageSize=5),
         ):
-            body = assert_problem(response, 503, "backend-unavailable")
+            body = problem(response, 503, "backend-unavailable")
             assert "unreachable" in body["detail"]
             assert response.headers["retry-after"]
         assert time.monotonic() - began < OUTAGE_ANSWER_LIMIT
-        components = conductor_api.get("/v1.0/metadata").json()["components"]
+        components = conductor_api.client.get("/v1.0/metadata").json()["components"]
         info = next(item for item in components if item["name"] == "conductor")
         assert info["healthy"] is False
         assert "unreachable" in info["detail"]
-        assert conductor_api.get("/v1.0/healthz").status_code == 204  # the gateway itself is fine
+        assert conductor_api.client.get("/v1.0/healthz").status_code == 204  # the gateway itself is fine
     finally:
         conductor_server.start()
 
     # The same instance, found again through Conductor's database; the worker reconnects too.
-    assert state(conductor_api, waiting)["runtimeStatus"] == "RUNNING"
-    assert post(conductor_api, waiting, "raiseEvent/approval", {"approved": True}).status_code == 202
-    back = wait_status(conductor_api, waiting, *TERMINAL, timeout=WORKER_BACKOFF_CAP + WAIT_TIMEOUT)
+    assert conductor_api.state(waiting)["runtimeStatus"] == "RUNNING"
+    assert conductor_api.post(waiting, "raiseEvent/approval", {"approved": True}).status_code == 202
+    back = conductor_api.wait_status(waiting, *TERMINAL, timeout=WORKER_BACKOFF_CAP + WAIT)
     assert back["runtimeStatus"] == "COMPLETED"
-    after = started(conductor_api, "order_processing", new_id("after"), order("after"))
-    assert wait_status(conductor_api, after, *TERMINAL)["runtimeStatus"] == "COMPLETED"
+    after = conductor_api.started("order_processing", new_id("after"), order("after"))
+    assert conductor_api.wait_status(after, *TERMINAL)["runtimeStatus"] == "COMPLETED"

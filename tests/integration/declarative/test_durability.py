@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from tests.integration.declarative.conftest import COMPONENT, write_component
-from tests.integration.declarative.process import GatewayProcess
+from tests.servers.gateway import GatewayProcess
 
 REPO = Path(__file__).resolve().parents[3]
 DURABLE = Path(__file__).resolve().parent / "durable"

@@ -9,8 +9,9 @@ cannot be made to answer every status, drop a connection, or stall on demand.
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
-import socket
+import warnings
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
@@ -27,6 +28,7 @@ from contracts import (
     InvalidStateError,
     WorkflowError,
 )
+from gateway.testing import refused_port
 
 
 @dataclass
@@ -55,6 +57,7 @@ class FakeConductor:
     seen: list[Seen] = field(default_factory=list)
     connections: int = 0
     port: int = 0
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)  # set by each request
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.connections += 1
@@ -71,6 +74,7 @@ class FakeConductor:
                 }
                 body = await reader.readexactly(int(headers.get("content-length", "0")))
                 self.seen.append(Seen(method, target, headers, body))
+                self.arrived.set()
                 reply = self.replies.pop(0)
                 if reply.drop:
                     return
@@ -120,13 +124,6 @@ def client_of(
     fake: FakeConductor, *, timeout: float = 5.0, auth: tuple[str, str] | None = None
 ) -> ConductorClient:
     return ConductorClient(f"http://127.0.0.1:{fake.port}/api", timeout=timeout, auth=auth)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 async def test_json_answers_both_framings_over_one_connection(fake: FakeConductor) -> None:
@@ -263,10 +260,11 @@ async def test_the_api_check_knows_conductor_from_its_ui_and_other_servers(fake:
 
 
 async def test_unreachable_server_is_unavailable() -> None:
-    client = ConductorClient(f"http://127.0.0.1:{free_port()}/api", timeout=5.0)
-    with pytest.raises(BackendUnavailableError, match="unreachable"):
-        await client.get_json("/workflow/x")
-    await client.aclose()
+    with refused_port() as port:
+        client = ConductorClient(f"http://127.0.0.1:{port}/api", timeout=5.0)
+        with pytest.raises(BackendUnavailableError, match="unreachable"):
+            await client.get_json("/workflow/x")
+        await client.aclose()
 
 
 async def test_no_answer_in_time_is_a_timeout(fake: FakeConductor) -> None:
@@ -329,3 +327,18 @@ async def test_a_broken_answer_is_an_error(fake: FakeConductor) -> None:
     server.close()
     await pool.aclose()
     await broken.aclose()
+
+
+async def test_a_cancelled_call_closes_its_connection(fake: FakeConductor) -> None:
+    fake.replies = [Reply(stall=True)]
+    client = client_of(fake)
+    call = asyncio.create_task(client.get_json("/workflow/x"))
+    await fake.arrived.wait()  # the request is out; the answer never comes
+    call.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await call
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        gc.collect()
+    assert [w for w in caught if issubclass(w.category, ResourceWarning)] == []
+    await client.aclose()
