@@ -23,8 +23,10 @@ DEFAULT_ADDRESS = "http://127.0.0.1:3500"
 DEFAULT_TIMEOUT = 60.0
 
 
-def _headers(api_token: str | None) -> dict[str, str]:
-    return {"dapr-api-token": api_token} if api_token else {}
+def _options(address: str, api_token: str | None, timeout: float) -> dict[str, Any]:
+    """What both httpx clients are built with."""
+    headers = {"dapr-api-token": api_token} if api_token else {}
+    return {"base_url": address, "headers": headers, "timeout": timeout}
 
 
 def _unreachable(address: object, exc: httpx.TransportError) -> GatewayUnreachableError:
@@ -50,9 +52,7 @@ class FlowportClient:
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.address = address
-        self.http = httpx.Client(
-            base_url=address, headers=_headers(api_token), timeout=timeout, transport=transport
-        )
+        self.http = httpx.Client(transport=transport, **_options(address, api_token, timeout))
 
     def __enter__(self) -> Self:
         return self
@@ -193,9 +193,7 @@ class AsyncFlowportClient:
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.address = address
-        self.http = httpx.AsyncClient(
-            base_url=address, headers=_headers(api_token), timeout=timeout, transport=transport
-        )
+        self.http = httpx.AsyncClient(transport=transport, **_options(address, api_token, timeout))
 
     async def __aenter__(self) -> Self:
         return self

@@ -148,18 +148,12 @@ class _Pages:
     async def instances(
         self,
         request: Request,
-        component: Annotated[list[str] | None, Query()] = None,
-        status: Annotated[list[str] | None, Query()] = None,
-        workflowName: str = "",
-        createdAfter: str = "",
-        createdBefore: str = "",
-        prefix: str = "",
+        form: Annotated[_FilterForm, Depends(_filter_form)],
         pageSize: Annotated[int, Query(ge=1, le=500)] = 25,
         token: str = "",
         view: str = "",
         notice: str = "",
     ) -> Response:
-        form = _FilterForm(component or [], status or [], workflowName, createdAfter, createdBefore, prefix)
         if view == "failed":
             form = _FilterForm(form.components, ["FAILED"], "", "", "", "")
         elif view == "stuck":
@@ -317,14 +311,8 @@ class _Pages:
         self,
         request: Request,
         action: str,
-        component: Annotated[list[str] | None, Query()] = None,
-        status: Annotated[list[str] | None, Query()] = None,
-        workflowName: str = "",
-        createdAfter: str = "",
-        createdBefore: str = "",
-        prefix: str = "",
+        form: Annotated[_FilterForm, Depends(_filter_form)],
     ) -> Response:
-        form = _FilterForm(component or [], status or [], workflowName, createdAfter, createdBefore, prefix)
         return await self._bulk(request, action, form, dry_run=True)
 
     async def bulk_run(self, request: Request) -> Response:
@@ -523,6 +511,18 @@ class _FilterForm:
             if value:
                 pairs.append((key, value))
         return urlencode(pairs)
+
+
+def _filter_form(
+    component: Annotated[list[str] | None, Query()] = None,
+    status: Annotated[list[str] | None, Query()] = None,
+    workflowName: str = "",
+    createdAfter: str = "",
+    createdBefore: str = "",
+    prefix: str = "",
+) -> _FilterForm:
+    """The filter fields of the instances page and of the bulk confirmation, from the query."""
+    return _FilterForm(component or [], status or [], workflowName, createdAfter, createdBefore, prefix)
 
 
 def _bulk_statuses(asked: Any, action: str) -> list[str] | None:
