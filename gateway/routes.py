@@ -8,7 +8,6 @@ the handlers in ``gateway.problems``.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import logging
@@ -28,6 +27,7 @@ import contracts
 from contracts import Capability, RuntimeStatus
 from flowport_client import models as wire
 from gateway import listing, models, problems
+from gateway.deadlines import Deadlines
 from gateway.fastpath import LeanRoute
 from gateway.health import HealthWatch
 from gateway.problems import ApiError, Operation, OperationError
@@ -105,7 +105,7 @@ class WorkflowApi:
         tracer: trace.Tracer | None = None,
     ) -> None:
         self._registry = registry
-        self._timeout = request_timeout
+        self._deadlines = Deadlines(request_timeout)
         self._health = health
         self._tracer = tracer
 
@@ -286,8 +286,7 @@ class WorkflowApi:
         self, operation: Operation, target: contracts.WorkflowComponent, call: Awaitable[T]
     ) -> T:
         try:
-            async with asyncio.timeout(self._timeout):
-                result = await call
+            result = await self._deadlines.run(call)
         except contracts.BackendUnavailableError as exc:
             if self._health is not None:
                 self._health.observe(target.name, False, exc.message)
@@ -295,7 +294,8 @@ class WorkflowApi:
         except contracts.WorkflowError as exc:
             raise OperationError(exc, operation) from exc
         except TimeoutError:
-            error = contracts.BackendTimeoutError(f"no answer from the component within {self._timeout:g}s")
+            timeout = self._deadlines.timeout
+            error = contracts.BackendTimeoutError(f"no answer from the component within {timeout:g}s")
             raise OperationError(error, operation) from None
         except Exception as exc:
             # A bug in the component: logged with its traceback here, never shown to the client.
