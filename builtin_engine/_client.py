@@ -31,7 +31,7 @@ from builtin_engine._commands import Command, CommandKind, admit
 from builtin_engine._context import to_timestamp
 from builtin_engine._engine import Engine, running_engine, running_engines
 from builtin_engine._errors import UnknownInstanceError
-from builtin_engine._history import Event, started_event
+from builtin_engine._history import Event, new_execution_id, started_event
 from builtin_engine._sqlite import SQLiteStore, sqlite_path
 from builtin_engine._state import (
     WorkflowHistoryEvent,
@@ -136,7 +136,7 @@ class StoreBackend:
             created_at=now,
             updated_at=now,
             input=serialized_input,
-            execution_id=uuid.uuid4().hex,
+            execution_id=new_execution_id(),
         )
         started = started_event(name, serialized_input, max(now, start_at or now), record.execution_id)
         command = Command(CommandKind.START, instance_id)

@@ -20,7 +20,6 @@ import logging
 import queue
 import threading
 import time
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +27,7 @@ from builtin_engine._cache import Instance, InstanceCache
 from builtin_engine._codec import from_json, to_json
 from builtin_engine._context import WorkflowActivityContext
 from builtin_engine._errors import DuplicateInstanceError, FailureDetails
-from builtin_engine._history import Event, EventType, started_event
+from builtin_engine._history import Event, EventType, new_execution_id, started_event
 from builtin_engine._registry import Registered, Registry
 from builtin_engine._services import Services
 from builtin_engine._step import Stepper
@@ -257,7 +256,7 @@ class Dispatcher:
             input=data,
             parent_id=parent_id,
             parent_task_id=task_id,
-            execution_id=uuid.uuid4().hex,
+            execution_id=new_execution_id(),
         )
         inst = Instance(record, next_seq=1)
         self.cache.add(inst)

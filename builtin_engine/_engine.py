@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -24,7 +23,7 @@ from builtin_engine._codec import to_json
 from builtin_engine._commands import Command, CommandKind, InboxMessage, admit
 from builtin_engine._dispatch import Dispatcher
 from builtin_engine._errors import DuplicateInstanceError, InstanceStateError, WorkflowEngineError
-from builtin_engine._history import Event, EventType, started_event
+from builtin_engine._history import Event, EventType, new_execution_id, started_event
 from builtin_engine._inbox import Inbox
 from builtin_engine._locking import StoreLock
 from builtin_engine._registry import Registry
@@ -204,7 +203,7 @@ class Engine:
             created_at=now,
             updated_at=now,
             input=serialized_input,
-            execution_id=uuid.uuid4().hex,
+            execution_id=new_execution_id(),
         )
         inst = Instance(record, next_seq=1)
         started = started_event(name, serialized_input, max(now, start_at or now), record.execution_id)

@@ -33,6 +33,9 @@ CONTINUED_AS_NEW           none       data = the next input
 from __future__ import annotations
 
 import enum
+import itertools
+import os
+import uuid
 from typing import NamedTuple
 
 from builtin_engine._errors import FailureDetails
@@ -110,3 +113,28 @@ class Event(NamedTuple):
 def started_event(name: str, data: str | None, at: float, execution_id: str) -> Event:
     """The first event of an execution; ``at`` in the future asks for a delayed start."""
     return Event(EventType.WORKFLOW_STARTED, at, name=name, data=data, execution_id=execution_id)
+
+
+class _ExecutionIds:
+    """Execution IDs: this process's random prefix and a counter, with no system call per ID
+    (``uuid4`` showed at 2 to 5% of the loop's time under REST load); a forked child draws
+    a prefix of its own."""
+
+    def __init__(self) -> None:
+        self.reset()
+        os.register_at_fork(after_in_child=self.reset)
+
+    def reset(self) -> None:
+        self._prefix = uuid.uuid4().hex[:16]
+        self._counter = itertools.count()
+
+    def next(self) -> str:
+        return f"{self._prefix}{next(self._counter):016x}"
+
+
+_EXECUTION_IDS = _ExecutionIds()
+
+
+def new_execution_id() -> str:
+    """A new execution ID, unique across processes and restarts (32 hex digits, like a UUID)."""
+    return _EXECUTION_IDS.next()

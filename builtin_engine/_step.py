@@ -16,13 +16,12 @@ eviction.
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from builtin_engine._cache import Instance, InstanceCache
 from builtin_engine._errors import FailureDetails, NonDeterminismError
-from builtin_engine._history import Event, EventType, started_event
+from builtin_engine._history import Event, EventType, new_execution_id, started_event
 from builtin_engine._registry import Registry
 from builtin_engine._replay import DurableTask, Execution, Outcome, TimerTask
 from builtin_engine._services import Services
@@ -280,7 +279,7 @@ class Stepper:
         """Start the next execution with an empty history (the old one is already queued)."""
         self.dispatch.cancel_timers(inst)
         now = time.time()
-        execution_id = uuid.uuid4().hex
+        execution_id = new_execution_id()
         inst.record = inst.record._replace(
             execution_id=execution_id, input=outcome.data, output=None, failure=None
         )
