@@ -145,8 +145,8 @@ class Engine:
             self._inbox = Inbox(services, self.options.poll_interval, self._take)
             services.writer.start()
             self._running = True
-            for record, events in active:
-                step.restore(record, events)
+            for stored in active:
+                step.restore(stored)
             await self._inbox.poll()
             self._poller = loop.create_task(self._inbox.run(lambda: self._running), name="flowport-inbox")
             retention = self.options.retention

@@ -23,11 +23,17 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, slots=True)
 class FailureDetails:
-    """Why a task or workflow failed: the exception's type name, message and stack trace."""
+    """Why a task or workflow failed: the exception's type name, message and stack trace.
+
+    ``inner`` and ``non_retriable`` carry what remote workers report beyond that (the failure
+    that caused this one; an error the worker says must not be retried).
+    """
 
     message: str
     error_type: str
     stack_trace: str | None = None
+    inner: FailureDetails | None = None
+    non_retriable: bool = False
 
     @classmethod
     def of(cls, exc: BaseException) -> FailureDetails:

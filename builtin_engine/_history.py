@@ -27,7 +27,13 @@ WORKFLOW_COMPLETED         none       data = output
 WORKFLOW_FAILED            none       failure
 WORKFLOW_TERMINATED        none       data = output
 CONTINUED_AS_NEW           none       data = the next input
+TURN_STARTED               none       version, patches (remote workflows only: a turn's start)
+EVENT_SENT                 yes        target_id, name, data (remote workflows only)
+EXECUTION_STALLED          none       data = why (remote workflows only)
 =========================  =========  =============================================
+
+Remote workflows (run by SDK workers, ``_remote``) also give a timer its ``origin`` (opaque
+JSON text from the worker) and an activity its ``task_execution_id``.
 """
 
 from __future__ import annotations
@@ -60,6 +66,9 @@ class EventType(enum.IntEnum):
     WORKFLOW_FAILED = 14
     WORKFLOW_TERMINATED = 15
     CONTINUED_AS_NEW = 16
+    TURN_STARTED = 17
+    EVENT_SENT = 18
+    EXECUTION_STALLED = 19
 
     @property
     def title(self) -> str:
@@ -108,6 +117,15 @@ class Event(NamedTuple):
     child_id: str | None = None
     #: the execution a ``WORKFLOW_STARTED`` begins (a continue-as-new starts another)
     execution_id: str | None = None
+    #: why a timer was created (a remote worker's own description, kept as it came)
+    origin: str | None = None
+    #: the ID a remote worker gives one execution of an activity (kept across its retries)
+    task_execution_id: str | None = None
+    #: the instance an ``EVENT_SENT`` went to
+    target_id: str | None = None
+    #: the workflow version and patches a remote worker ran a turn with (``TURN_STARTED``)
+    version: str | None = None
+    patches: tuple[str, ...] | None = None
 
 
 def started_event(name: str, data: str | None, at: float, execution_id: str) -> Event:

@@ -17,6 +17,7 @@ Version history:
   ``childId``, ``executionId``: see ``_sqlite``); the inbox has ``reason`` and ``recursive``
   columns.
 - 2: an index of instances by status and last update, for retention.
+- 3: ``pending_events``: a remote workflow's inputs not yet taken by a turn of its worker.
 
 To change the schema: append a migration (a tuple of SQL statements that take version N to
 N + 1) to ``MIGRATIONS``, and add a test that a store of version N opens and runs.
@@ -88,6 +89,20 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (
         # Retention finds finished instances by status and age.
         "CREATE INDEX IF NOT EXISTS instances_by_status_updated ON instances (status, updated_at)",
+    ),
+    (
+        # A remote workflow's inputs wait here until a turn of its worker takes them.
+        """CREATE TABLE IF NOT EXISTS pending_events (
+            instance_id TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            type INTEGER NOT NULL,
+            ts REAL NOT NULL,
+            task_id INTEGER NOT NULL,
+            name TEXT,
+            data TEXT,
+            extra TEXT,
+            PRIMARY KEY (instance_id, seq)
+        ) WITHOUT ROWID""",
     ),
 )
 

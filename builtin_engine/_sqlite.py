@@ -6,9 +6,10 @@ block the writer. Connections are per thread: the engine's writer thread, reader
 clients each get their own. The tables and their versions are in ``_schema``.
 
 How rows encode what has no column of its own (the one codec, ``_event_row``/``_event``):
-an event's ``failure``, ``fire_at``, ``child_id`` and ``execution_id`` go in ``history.extra``
-as one JSON object (keys ``failure``, ``fireAt``, ``childId``, ``executionId``; absent when
-unset); a missing task ID or parent task ID is stored as -1.
+an event's other facts go in ``extra`` as one JSON object (keys ``failure``, ``fireAt``,
+``childId``, ``executionId``, ``origin``, ``taskExecutionId``, ``targetId``, ``version``,
+``patches``; absent when unset); a missing task ID or parent task ID is stored as -1. The
+``pending_events`` table has the history's columns and codec.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from builtin_engine._store import (
     Page,
     Status,
     Store,
+    Stored,
     WriteUnit,
 )
 
@@ -58,6 +60,7 @@ _UPDATE_INSTANCE = (
     "failure_message=?, failure_stack=?, execution_id=? WHERE instance_id=?"
 )
 _INSERT_EVENT = "INSERT OR REPLACE INTO history VALUES (?,?,?,?,?,?,?,?)"
+_INSERT_PENDING = "INSERT OR REPLACE INTO pending_events VALUES (?,?,?,?,?,?,?,?)"
 _EVENT_COLUMNS = "seq, type, ts, task_id, name, data, extra"
 
 
@@ -124,6 +127,7 @@ class SQLiteStore(Store):
         # all their events, one for their instances' rows (only an instance's last row of the
         # batch is written), one for their inbox messages.
         events: list[tuple[Any, ...]] = []
+        pending: list[tuple[Any, ...]] = []
         rows: dict[str, InstanceRecord] = {}
         inbox_done: list[tuple[int]] = []
 
@@ -131,6 +135,9 @@ class SQLiteStore(Store):
             if events:
                 conn.executemany(_INSERT_EVENT, events)
                 events.clear()
+            if pending:
+                conn.executemany(_INSERT_PENDING, pending)
+                pending.clear()
             if rows:
                 conn.executemany(_UPDATE_INSTANCE, [_update_row(r) for r in rows.values()])
                 rows.clear()
@@ -141,11 +148,18 @@ class SQLiteStore(Store):
         conn.execute("BEGIN IMMEDIATE")
         try:
             for unit in units:
-                if unit.create is not None or unit.reset_history is not None or unit.expire:
+                if (
+                    unit.create is not None
+                    or unit.reset_history is not None
+                    or unit.expire
+                    or unit.pending_reset is not None
+                    or unit.pending_done
+                ):
                     flush()
                     errors.append(self._apply(conn, unit))
                     continue
                 events.extend(_event_row(i, s, e) for i, s, e in unit.events)
+                pending.extend(_event_row(i, s, e) for i, s, e in unit.pending_add)
                 for record in unit.instances:
                     rows[record.instance_id] = record
                 inbox_done.extend((i,) for i in unit.inbox_done)
@@ -189,6 +203,12 @@ class SQLiteStore(Store):
                 )
             ]
             _delete(conn, finished)
+        if unit.pending_reset is not None:
+            conn.execute("DELETE FROM pending_events WHERE instance_id=?", (unit.pending_reset,))
+        if unit.pending_done:
+            conn.executemany("DELETE FROM pending_events WHERE instance_id=? AND seq<=?", unit.pending_done)
+        if unit.pending_add:
+            conn.executemany(_INSERT_PENDING, [_event_row(i, s, e) for i, s, e in unit.pending_add])
         return None
 
     def post(
@@ -273,27 +293,35 @@ class SQLiteStore(Store):
         )
         return [(r[0], _event(r)) for r in rows]
 
-    def load_active(self) -> list[tuple[InstanceRecord, list[tuple[int, Event]]]]:
+    def load_active(self) -> list[Stored]:
         conn = self._conn()
         marks = ",".join("?" for _ in ACTIVE_STATUSES)
         names = [s.value for s in ACTIVE_STATUSES]
-        conn.execute("BEGIN")  # one snapshot for rows and histories
+        conn.execute("BEGIN")  # one snapshot for rows, histories and pending inputs
         try:
-            records: dict[str, tuple[InstanceRecord, list[tuple[int, Event]]]] = {
-                row[0]: (_record(row), [])
+            records: dict[str, Stored] = {
+                row[0]: Stored(_record(row), [], [])
                 for row in conn.execute(f"SELECT {_COLUMNS} FROM instances WHERE status IN ({marks})", names)
             }
-            rows = conn.execute(
-                "SELECT h.instance_id, seq, type, ts, task_id, h.name, data, extra FROM history h "
-                f"JOIN instances i USING (instance_id) WHERE i.status IN ({marks}) "
-                "ORDER BY h.instance_id, seq",
-                names,
-            )
-            for r in rows:
-                records[r[0]][1].append((r[1], _event(r[1:])))
+            for table in ("history", "pending_events"):
+                rows = conn.execute(
+                    f"SELECT t.instance_id, seq, type, ts, task_id, t.name, data, extra FROM {table} t "
+                    f"JOIN instances i USING (instance_id) WHERE i.status IN ({marks}) "
+                    "ORDER BY t.instance_id, seq",
+                    names,
+                )
+                for r in rows:
+                    stored = records[r[0]]
+                    (stored.history if table == "history" else stored.pending).append((r[1], _event(r[1:])))
         finally:
             conn.execute("COMMIT")
         return list(records.values())
+
+    def pending(self, instance_id: str) -> list[tuple[int, Event]]:
+        rows = self._conn().execute(
+            f"SELECT {_EVENT_COLUMNS} FROM pending_events WHERE instance_id=? ORDER BY seq", (instance_id,)
+        )
+        return [(r[0], _event(r)) for r in rows]
 
     def list_instances(self, query: InstanceQuery) -> Page:
         clauses: list[str] = []
@@ -380,6 +408,7 @@ class SQLiteStore(Store):
 def _delete(conn: sqlite3.Connection, ids: Iterable[str]) -> None:
     params = [(i,) for i in ids]
     conn.executemany("DELETE FROM history WHERE instance_id=?", params)
+    conn.executemany("DELETE FROM pending_events WHERE instance_id=?", params)
     conn.executemany("DELETE FROM instances WHERE instance_id=?", params)
 
 
@@ -422,21 +451,32 @@ def _record(row: Sequence[Any]) -> InstanceRecord:
 
 def _event_row(instance_id: str, seq: int, e: Event) -> tuple[Any, ...]:
     extra: dict[str, Any] | None = None
-    if e.failure is not None or e.fire_at is not None or e.child_id is not None or e.execution_id is not None:
-        extra = {}
-        if e.failure is not None:
-            f = e.failure
-            extra["failure"] = {
-                "message": f.message,
-                "error_type": f.error_type,
-                "stack_trace": f.stack_trace,
-            }
-        if e.fire_at is not None:
-            extra["fireAt"] = e.fire_at
-        if e.child_id is not None:
-            extra["childId"] = e.child_id
-        if e.execution_id is not None:
-            extra["executionId"] = e.execution_id
+    if (
+        e.failure is not None
+        or e.fire_at is not None
+        or e.child_id is not None
+        or e.execution_id is not None
+        or e.origin is not None
+        or e.task_execution_id is not None
+        or e.target_id is not None
+        or e.version is not None
+        or e.patches is not None
+    ):
+        extra = {
+            key: value
+            for key, value in (
+                ("failure", None if e.failure is None else _failure_json(e.failure)),
+                ("fireAt", e.fire_at),
+                ("childId", e.child_id),
+                ("executionId", e.execution_id),
+                ("origin", e.origin),
+                ("taskExecutionId", e.task_execution_id),
+                ("targetId", e.target_id),
+                ("version", e.version),
+                ("patches", None if e.patches is None else list(e.patches)),
+            )
+            if value is not None
+        }
     task_id = _NONE_STORED if e.task_id is None else e.task_id
     return (
         instance_id, seq, int(e.type), e.timestamp, task_id, e.name, e.data,
@@ -451,22 +491,42 @@ def _event(r: Sequence[Any]) -> Event:
         return Event(EventType(r[1]), r[2], task_id, r[4], r[5])
     extra = json.loads(r[6])
     failure = extra.get("failure")
+    patches = extra.get("patches")
     return Event(
         EventType(r[1]),
         r[2],
         task_id,
         r[4],
         r[5],
-        failure=None
-        if failure is None
-        else FailureDetails(
-            str(failure.get("message", "")),
-            str(failure.get("error_type", "Exception")),
-            failure.get("stack_trace"),
-        ),
+        failure=None if failure is None else _failure(failure),
         fire_at=extra.get("fireAt"),
         child_id=extra.get("childId"),
         execution_id=extra.get("executionId"),
+        origin=extra.get("origin"),
+        task_execution_id=extra.get("taskExecutionId"),
+        target_id=extra.get("targetId"),
+        version=extra.get("version"),
+        patches=None if patches is None else tuple(patches),
+    )
+
+
+def _failure_json(f: FailureDetails) -> dict[str, Any]:
+    facts: dict[str, Any] = {"message": f.message, "error_type": f.error_type, "stack_trace": f.stack_trace}
+    if f.inner is not None:
+        facts["inner"] = _failure_json(f.inner)
+    if f.non_retriable:
+        facts["non_retriable"] = True
+    return facts
+
+
+def _failure(facts: dict[str, Any]) -> FailureDetails:
+    inner = facts.get("inner")
+    return FailureDetails(
+        str(facts.get("message", "")),
+        str(facts.get("error_type", "Exception")),
+        facts.get("stack_trace"),
+        inner=None if inner is None else _failure(inner),
+        non_retriable=bool(facts.get("non_retriable", False)),
     )
 
 

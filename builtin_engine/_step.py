@@ -25,7 +25,7 @@ from builtin_engine._history import Event, EventType, new_execution_id, started_
 from builtin_engine._registry import Registry
 from builtin_engine._replay import DurableTask, Execution, Outcome, TimerTask
 from builtin_engine._services import Services
-from builtin_engine._store import InstanceRecord, Status, WriteUnit
+from builtin_engine._store import InstanceRecord, Status, Stored, WriteUnit
 from builtin_engine._writer import Callback
 
 if TYPE_CHECKING:
@@ -125,11 +125,11 @@ class Stepper:
 
     # -- rebuilding from history ------------------------------------------------------------------
 
-    def restore(self, record: InstanceRecord, history: list[tuple[int, Event]]) -> None:
+    def restore(self, stored: Stored) -> None:
         """Bring back an unfinished instance at start-up and carry out its outstanding work."""
-        inst = Instance(record, committed=True)
+        inst = Instance(stored.record, committed=True)
         self.cache.add(inst)
-        self.replay(inst, history, recovering=True)
+        self.replay(inst, stored.history, recovering=True)
 
     def adopt(self, record: InstanceRecord, history: list[tuple[int, Event]]) -> None:
         """Take over an instance a client in another process created."""
@@ -138,7 +138,7 @@ class Stepper:
             self.cache.add(inst)
             self.begin(inst, history[0][1])
         else:
-            self.restore(record, history)
+            self.restore(Stored(record, history, []))
 
     def replay(self, inst: Instance, history: list[tuple[int, Event]], *, recovering: bool) -> None:
         """Rebuild ``inst``'s execution from ``history``.

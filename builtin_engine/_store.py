@@ -96,6 +96,20 @@ class WriteUnit:
     inbox_done: list[int] = field(default_factory=list)
     #: instances to delete with their histories if they are (still) finished (retention)
     expire: list[str] = field(default_factory=list)
+    #: a remote workflow's inputs not yet taken by a turn (``_remote``): all of the instance's
+    #: dropped first (``pending_reset``), those up to a number dropped (``pending_done``:
+    #: taken by a turn), new ones added (``pending_add``), in that order
+    pending_reset: str | None = None
+    pending_done: list[tuple[str, int]] = field(default_factory=list)
+    pending_add: list[tuple[str, int, Event]] = field(default_factory=list)
+
+
+class Stored(NamedTuple):
+    """An unfinished instance as the store holds it: its row, its history, its pending inputs."""
+
+    record: InstanceRecord
+    history: list[tuple[int, Event]]
+    pending: list[tuple[int, Event]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,8 +167,12 @@ class Store(abc.ABC):
         """An instance's events with their sequence numbers, oldest first."""
 
     @abc.abstractmethod
-    def load_active(self) -> list[tuple[InstanceRecord, list[tuple[int, Event]]]]:
-        """Every non-terminal instance with its history (engine start-up)."""
+    def load_active(self) -> list[Stored]:
+        """Every non-terminal instance with its history and pending inputs (engine start-up)."""
+
+    @abc.abstractmethod
+    def pending(self, instance_id: str) -> list[tuple[int, Event]]:
+        """A remote workflow's inputs not yet taken by a turn, with their numbers, in order."""
 
     @abc.abstractmethod
     def list_instances(self, query: InstanceQuery) -> Page:
