@@ -28,6 +28,8 @@ private and may move)::
                                     _step       Stepper: apply an event, record commands,
                                                 queue writes; end, continue-as-new, replay
                                     _dispatch   Dispatcher: activities, timers, children
+                                    _remote     RemoteWorkers: turns of workflows run by SDK
+                                                workers in other processes, their queue
                                     _inbox      Inbox: commands from other processes
                                     _retention  Retention: purges expired finished instances
                                   _replay     Execution: a workflow generator driven by events

@@ -17,10 +17,11 @@ from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import TYPE_CHECKING, Any
 
 from builtin_engine._history import Event
-from builtin_engine._store import InstanceRecord
+from builtin_engine._store import InstanceRecord, Stored
 from builtin_engine._writer import Callback
 
 if TYPE_CHECKING:
+    from builtin_engine._remote import RemoteExecution
     from builtin_engine._replay import Execution
 
 log = logging.getLogger("builtin_engine")
@@ -40,14 +41,18 @@ class Instance:
 
     __slots__ = (
         "backlog", "committed", "created", "deferred", "execution", "inflight", "loading", "next_seq",
-        "record", "start_timer", "timers",
+        "record", "remote", "start_timer", "timers",
     )  # fmt: skip
 
-    def __init__(self, record: InstanceRecord, *, next_seq: int = 0, committed: bool = False) -> None:
+    def __init__(
+        self, record: InstanceRecord, *, next_seq: int = 0, committed: bool = False, remote: bool = False
+    ) -> None:
         self.record = record
+        #: run by a remote worker (``_remote``), not by an in-process runtime
+        self.remote = remote
         self.committed: InstanceRecord | None = record if committed else None
         self.next_seq = next_seq
-        self.execution: Execution | None = None
+        self.execution: Execution | RemoteExecution | None = None
         #: activities running for it (an instance with work in flight is never evicted)
         self.inflight = 0
         self.loading = False
@@ -78,18 +83,18 @@ class InstanceCache:
         self.hits = 0
         self.misses = 0
         self.evictions = 0
-        self._read_history: Callable[[str], Awaitable[list[tuple[int, Event]]]] | None = None
-        self._replay: Callable[[Instance, list[tuple[int, Event]]], None] | None = None
+        self._read: Callable[[str], Awaitable[Stored]] | None = None
+        self._replay: Callable[[Instance, Stored], None] | None = None
         self._deliver: Callable[[Instance, Event, Callback | None, Sequence[int]], None] | None = None
 
     def bind(
         self,
-        read_history: Callable[[str], Awaitable[list[tuple[int, Event]]]],
-        replay: Callable[[Instance, list[tuple[int, Event]]], None],
+        read: Callable[[str], Awaitable[Stored]],
+        replay: Callable[[Instance, Stored], None],
         deliver: Callable[[Instance, Event, Callback | None, Sequence[int]], None],
     ) -> None:
-        """How a cold replay reads a history, replays it, and delivers the held events."""
-        self._read_history = read_history
+        """How a cold replay reads an instance back, replays it, and delivers the held events."""
+        self._read = read
         self._replay = replay
         self._deliver = deliver
 
@@ -103,7 +108,7 @@ class InstanceCache:
         """Whether ``inst`` is still the one the engine drives under its ID (not ended or replaced)."""
         return self.known.get(inst.instance_id) is inst
 
-    def activate(self, inst: Instance, execution: Execution) -> None:
+    def activate(self, inst: Instance, execution: Execution | RemoteExecution) -> None:
         inst.execution = execution
         self.live[inst.instance_id] = inst
 
@@ -162,9 +167,16 @@ class InstanceCache:
             if excess <= 0:
                 break
             inst = self.live[instance_id]
-            if inst is keep or inst.inflight or inst.deferred is not None or inst.execution is None:
+            execution = inst.execution
+            if (
+                inst is keep
+                or inst.inflight
+                or inst.deferred is not None
+                or execution is None
+                or not execution.idle
+            ):
                 continue
-            inst.execution.close()
+            execution.close()
             inst.execution = None
             del self.live[instance_id]
             self.evictions += 1
@@ -172,18 +184,18 @@ class InstanceCache:
 
     async def _reload(self, inst: Instance) -> None:
         """Rebuild an evicted instance from its stored history, then deliver its held events."""
-        assert self._read_history is not None
+        assert self._read is not None
         assert self._replay is not None
         assert self._deliver is not None
         try:
-            history = await self._read_history(inst.instance_id)
+            stored = await self._read(inst.instance_id)
         except Exception:
             log.exception("reloading instance %r failed", inst.instance_id)
             inst.loading = False
             return
         if not self.is_current(inst):
             return
-        self._replay(inst, history)
+        self._replay(inst, stored)
         inst.loading = False
         backlog, inst.backlog = inst.backlog, []
         for event, ack, ids in backlog:

@@ -21,7 +21,7 @@ import queue
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from builtin_engine._cache import Instance, InstanceCache
 from builtin_engine._codec import from_json, to_json
@@ -31,7 +31,10 @@ from builtin_engine._history import Event, EventType, new_execution_id, started_
 from builtin_engine._registry import Registered, Registry
 from builtin_engine._services import Services
 from builtin_engine._step import Stepper
-from builtin_engine._store import InstanceRecord, Status, WriteUnit
+
+if TYPE_CHECKING:
+    from builtin_engine._remote import RemoteWorkers
+from builtin_engine._store import InstanceRecord, Status
 
 log = logging.getLogger("builtin_engine")
 
@@ -68,6 +71,7 @@ class Dispatcher:
         self.cache = cache
         self.services = services
         self.step: Stepper | None = None
+        self.remote: RemoteWorkers | None = None
         self.limit = max_concurrent_activities
         #: activities running now, and those waiting for a free slot
         self.running = 0
@@ -86,8 +90,9 @@ class Dispatcher:
         for thread in self._threads:
             thread.start()
 
-    def bind(self, step: Stepper) -> None:
+    def bind(self, step: Stepper, remote: RemoteWorkers) -> None:
         self.step = step
+        self.remote = remote
 
     def _stepper(self) -> Stepper:
         assert self.step is not None, "the dispatcher is not bound to a stepper"
@@ -108,8 +113,20 @@ class Dispatcher:
 
     # -- activities -------------------------------------------------------------------------------
 
-    def start_activity(self, inst: Instance, task_id: int, name: str, data: str | None) -> None:
+    def start_activity(
+        self,
+        inst: Instance,
+        task_id: int,
+        name: str,
+        data: str | None,
+        *,
+        task_execution_id: str | None = None,
+    ) -> None:
         inst.inflight += 1
+        remote = self.remote
+        if remote is not None and remote.enabled and name not in self.registry.activities:
+            remote.run_activity(inst, task_id, name, data, task_execution_id)
+            return
         job = _Job(inst.instance_id, inst.execution_id, task_id, name, data, time.monotonic())
         if self.running >= self.limit:
             self.queued.append(job)
@@ -187,6 +204,14 @@ class Dispatcher:
         inst.inflight -= 1
         self._stepper().deliver(inst, event)
 
+    def finish_remote(self, instance_id: str, execution_id: str, event: Event) -> None:
+        """A remote worker's answer for an activity (``RemoteWorkers`` checked its token)."""
+        inst = self._current(instance_id, execution_id)
+        if inst is None:
+            return  # the instance ended or moved on: result dropped
+        inst.inflight -= 1
+        self._stepper().deliver(inst, event)
+
     # -- timers -----------------------------------------------------------------------------------
 
     def arm(self, inst: Instance, task_id: int, due: float) -> None:
@@ -225,7 +250,9 @@ class Dispatcher:
         if inst.timers is not None:
             inst.timers.pop(task_id, None)
         # The loop's clock may run a hair ahead of the wall clock: never show a timer firing early.
-        self._stepper().deliver(inst, Event(EventType.TIMER_FIRED, max(time.time(), due), task_id))
+        self._stepper().deliver(
+            inst, Event(EventType.TIMER_FIRED, max(time.time(), due), task_id, fire_at=due)
+        )
 
     def _start_due(self, instance_id: str, execution_id: str) -> None:
         inst = self._current(instance_id, execution_id)
@@ -258,7 +285,8 @@ class Dispatcher:
             parent_task_id=task_id,
             execution_id=new_execution_id(),
         )
-        inst = Instance(record, next_seq=1)
+        step = self._stepper()
+        inst = step.new_instance(record)
         self.cache.add(inst)
         started = started_event(name, data, now, record.execution_id)
 
@@ -274,10 +302,8 @@ class Dispatcher:
             if current is not None:
                 self._child_failed(current, task_id, error)
 
-        self.services.writer.submit(
-            WriteUnit(create=record, replace_terminal=True, events=[(child_id, 0, started)]), created
-        )
-        self._stepper().begin(inst, started)
+        self.services.writer.submit(step.creation(record, started, replace_terminal=True), created)
+        step.begin(inst, started)
 
     async def recover_child(
         self, parent: Instance, task_id: int, name: str, data: str | None, child_id: str

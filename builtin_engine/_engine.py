@@ -27,10 +27,11 @@ from builtin_engine._history import Event, EventType, new_execution_id, started_
 from builtin_engine._inbox import Inbox
 from builtin_engine._locking import StoreLock
 from builtin_engine._registry import Registry
+from builtin_engine._remote import RemoteWorkers
 from builtin_engine._retention import Retention, RetentionPolicy
 from builtin_engine._services import Services
 from builtin_engine._step import Stepper
-from builtin_engine._store import InstanceQuery, InstanceRecord, Page, Status, Store, WriteUnit
+from builtin_engine._store import InstanceQuery, InstanceRecord, Page, Status, Store, Stored, WriteUnit
 from builtin_engine._writer import Callback, future_callback
 
 __all__ = ["Engine", "EngineOptions", "running_engine"]
@@ -61,6 +62,9 @@ class EngineOptions:
     poll_interval: float = 0.05
     #: how long finished instances are kept (``None``: forever)
     retention: RetentionPolicy | None = None
+    #: run workflows (and activities) no runtime here registers on remote SDK workers
+    #: (``_remote``), instead of failing them as unknown
+    remote_workers: bool = False
 
 
 class Engine:
@@ -76,6 +80,7 @@ class Engine:
         self._dispatch: Dispatcher | None = None
         self._inbox: Inbox | None = None
         self._retention: Retention | None = None
+        self._remote: RemoteWorkers | None = None
         self._poller: asyncio.Task[None] | None = None
         self._sweeper: asyncio.Task[None] | None = None
         self._lock: StoreLock | None = None
@@ -110,6 +115,13 @@ class Engine:
         return self._dispatch
 
     @property
+    def remote(self) -> RemoteWorkers:
+        """Remote SDK workers: how they connect, take work and answer (``_remote``)."""
+        if self._remote is None:
+            raise WorkflowEngineError("the workflow engine is not running")
+        return self._remote
+
+    @property
     def retention(self) -> Retention | None:
         """The retention sweeper, when the options keep finished instances for a time."""
         return self._retention
@@ -135,11 +147,15 @@ class Engine:
                 max_concurrent_activities=self.options.max_concurrent_activities,
                 thread_pool_workers=self.options.thread_pool_workers,
             )
-            step = self._step = Stepper(self.registry, self.cache, services, dispatch)
-            dispatch.bind(step)
+            remote = self._remote = RemoteWorkers(
+                self.cache, services, dispatch, enabled=self.options.remote_workers
+            )
+            step = self._step = Stepper(self.registry, self.cache, services, dispatch, remote)
+            dispatch.bind(step, remote)
+            remote.bind(step)
             self.cache.bind(
-                self._durable_history,
-                lambda inst, history: step.replay(inst, history, recovering=False),
+                self._durable_state,
+                lambda inst, stored: step.rebuild(inst, stored, recovering=False),
                 step.deliver,
             )
             self._inbox = Inbox(services, self.options.poll_interval, self._take)
@@ -179,7 +195,10 @@ class Engine:
                     inst.execution.close()
         if self._services is not None:
             await self._services.close()
-        self._services = self._step = self._dispatch = self._inbox = self._retention = None
+        if self._remote is not None:
+            for worker in list(self._remote.workers):
+                worker.close()
+        self._services = self._step = self._dispatch = self._inbox = self._retention = self._remote = None
         if self._lock is not None:
             self._lock.release()
             self._lock = None
@@ -187,9 +206,19 @@ class Engine:
     # -- operations for clients -------------------------------------------------------------------
 
     async def schedule(
-        self, name: str, serialized_input: str | None, instance_id: str, start_at: float | None = None
+        self,
+        name: str,
+        serialized_input: str | None,
+        instance_id: str,
+        start_at: float | None = None,
+        *,
+        replace_terminal: bool = False,
     ) -> str:
-        """Create and start an instance; returns once the start is durable."""
+        """Create and start an instance; returns once the start is durable.
+
+        ``DuplicateInstanceError`` when the ID is in use; with ``replace_terminal`` a finished
+        instance under that ID is replaced (Durable Task's rule), a running one never is.
+        """
         self._check_running()
         if instance_id in self.cache.known:
             raise DuplicateInstanceError(
@@ -205,13 +234,14 @@ class Engine:
             input=serialized_input,
             execution_id=new_execution_id(),
         )
-        inst = Instance(record, next_seq=1)
+        step = self.step
+        inst = step.new_instance(record)
         started = started_event(name, serialized_input, max(now, start_at or now), record.execution_id)
         created = inst.created = self.loop.create_future()
         self.cache.add(inst)
         try:
             await self.services.writer.submit_and_wait(
-                WriteUnit(create=record, events=[(instance_id, 0, started)])
+                step.creation(record, started, replace_terminal=replace_terminal)
             )
         except BaseException as exc:
             if self.cache.is_current(inst):
@@ -221,7 +251,7 @@ class Engine:
             raise
         created.set_result(None)
         inst.created = None
-        self.step.begin(inst, started)
+        step.begin(inst, started)
         return instance_id
 
     async def send(self, command: Command) -> None:
@@ -369,7 +399,10 @@ class Engine:
             await asyncio.shield(inst.created)
         return inst
 
-    async def _durable_history(self, instance_id: str) -> list[tuple[int, Event]]:
-        """An instance's history once everything queued for it is written (cold replay)."""
+    async def _durable_state(self, instance_id: str) -> Stored:
+        """An instance as the store holds it once everything queued for it is written (cold
+        replay)."""
         await self.services.writer.flush()
-        return await self.history(instance_id)
+        history = await self.history(instance_id)
+        pending = await self.services.read(self.store.pending, instance_id)
+        return Stored(self.cache.known[instance_id].record, history, pending)

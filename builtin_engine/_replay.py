@@ -146,6 +146,11 @@ class Execution:
         """Recorded commands still waiting for their completion (re-armed after a cold load)."""
         return [(tid, task) for tid, task in self._open.items() if tid not in self._pending]
 
+    @property
+    def idle(self) -> bool:
+        """Always: an in-process execution has nothing out that eviction could lose."""
+        return True
+
     def close(self) -> None:
         """Drop the generator (terminate, eviction); its ``finally`` blocks run now."""
         gen, self._gen = self._gen, None

@@ -30,28 +30,59 @@ from builtin_engine._writer import Callback
 
 if TYPE_CHECKING:
     from builtin_engine._dispatch import Dispatcher
+    from builtin_engine._remote import RemoteWorkers
 
 
 class Stepper:
     """Takes instances from event to event."""
 
     def __init__(
-        self, registry: Registry, cache: InstanceCache, services: Services, dispatch: Dispatcher
+        self,
+        registry: Registry,
+        cache: InstanceCache,
+        services: Services,
+        dispatch: Dispatcher,
+        remote: RemoteWorkers,
     ) -> None:
         self.registry = registry
         self.cache = cache
         self.services = services
         self.dispatch = dispatch
+        self.remote = remote
         #: events applied since start (replayed ones not counted)
         self.steps = 0
 
     # -- taking steps -----------------------------------------------------------------------------
+
+    def is_remote(self, workflow_name: str) -> bool:
+        """Whether instances of ``workflow_name`` run on remote workers (no runtime here has it)."""
+        return self.remote.enabled and workflow_name not in self.registry.workflows
+
+    def creation(
+        self, record: InstanceRecord, started: Event, *, replace_terminal: bool = False
+    ) -> WriteUnit:
+        """The write that creates an instance: its row and its first event (an in-process
+        instance's history begins with it; a remote one's waits for the first turn)."""
+        iid = record.instance_id
+        if self.is_remote(record.name):
+            return WriteUnit(
+                create=record, replace_terminal=replace_terminal, pending_add=[(iid, 0, started)]
+            )
+        return WriteUnit(create=record, replace_terminal=replace_terminal, events=[(iid, 0, started)])
+
+    def new_instance(self, record: InstanceRecord) -> Instance:
+        """An instance about to be created with ``creation``."""
+        remote = self.is_remote(record.name)
+        return Instance(record, next_seq=0 if remote else 1, remote=remote)
 
     def begin(self, inst: Instance, started: Event) -> None:
         """Run a new instance's first step now, or when its start time comes.
 
         Its ``WORKFLOW_STARTED`` event is already written (with the instance's creation).
         """
+        if inst.remote:
+            self.remote.begin(inst, started)
+            return
         self.cache.activate(inst, Execution(inst.instance_id, self.registry))
         if started.timestamp > time.time() + 0.001:
             inst.deferred = started
@@ -63,8 +94,11 @@ class Stepper:
 
     def start_deferred(self, inst: Instance) -> None:
         """A delayed start is due: take the instance's first step."""
+        if inst.remote:
+            self.remote.start_deferred(inst)
+            return
         started, inst.deferred = inst.deferred, None
-        if started is not None and inst.execution is not None:
+        if started is not None and isinstance(inst.execution, Execution):
             unit = WriteUnit()
             self._apply(inst, started, unit)
             self._commit(inst, unit, None)
@@ -78,6 +112,9 @@ class Stepper:
             return
         if self.cache.hold(inst, (event, ack, inbox_ids), self.services.spawn):
             return  # evicted: delivered once the cold replay is done
+        if inst.remote:
+            self.remote.offer(inst, event, ack, inbox_ids)
+            return
         unit = WriteUnit(inbox_done=list(inbox_ids))
         unit.events.append((inst.instance_id, inst.next_seq, event))
         inst.next_seq += 1
@@ -104,6 +141,8 @@ class Stepper:
         inst.next_seq += 1
         inst.record = inst.record._replace(status=Status.TERMINATED, output=output, updated_at=now)
         unit.instances.append(inst.record)
+        if inst.remote:
+            unit.pending_reset = inst.instance_id  # inputs no turn took are moot now
         if inst.execution is not None:
             inst.execution.close()
         self._finish(inst)
@@ -127,18 +166,32 @@ class Stepper:
 
     def restore(self, stored: Stored) -> None:
         """Bring back an unfinished instance at start-up and carry out its outstanding work."""
-        inst = Instance(stored.record, committed=True)
+        inst = Instance(stored.record, committed=True, remote=self.is_remote(stored.record.name))
         self.cache.add(inst)
-        self.replay(inst, stored.history, recovering=True)
+        self.rebuild(inst, stored, recovering=True)
 
     def adopt(self, record: InstanceRecord, history: list[tuple[int, Event]]) -> None:
-        """Take over an instance a client in another process created."""
+        """Take over an instance a client in another process created (its history is its start)."""
         if len(history) == 1 and history[0][1].type is EventType.WORKFLOW_STARTED:
-            inst = Instance(record, next_seq=1, committed=True)
+            started = history[0][1]
+            inst = self.new_instance(record)
+            inst.committed = record
             self.cache.add(inst)
-            self.begin(inst, history[0][1])
+            if inst.remote:  # the start waits for the first turn, as pending input
+                iid = inst.instance_id
+                self.services.writer.submit(
+                    WriteUnit(reset_history=iid, pending_reset=iid, pending_add=[(iid, 0, started)])
+                )
+            self.begin(inst, started)
         else:
             self.restore(Stored(record, history, []))
+
+    def rebuild(self, inst: Instance, stored: Stored, *, recovering: bool) -> None:
+        """Rebuild ``inst`` from what the store holds (``replay`` has the details)."""
+        if inst.remote:
+            self.remote.rebuild(inst, stored.history, stored.pending, recovering=recovering)
+        else:
+            self.replay(inst, stored.history, recovering=recovering)
 
     def replay(self, inst: Instance, history: list[tuple[int, Event]], *, recovering: bool) -> None:
         """Rebuild ``inst``'s execution from ``history``.
@@ -197,7 +250,7 @@ class Stepper:
 
     def _apply(self, inst: Instance, event: Event, unit: WriteUnit) -> None:
         execution = inst.execution
-        assert execution is not None
+        assert isinstance(execution, Execution)
         try:
             execution.apply(event)
         except NonDeterminismError as exc:
@@ -209,7 +262,7 @@ class Stepper:
     def _record(self, inst: Instance, unit: WriteUnit) -> None:
         """Record and carry out the step's commands, and update the instance's record."""
         execution = inst.execution
-        assert execution is not None
+        assert isinstance(execution, Execution)
         now = time.time()
         outcome = execution.outcome
         if outcome is not None:
@@ -247,7 +300,7 @@ class Stepper:
     def _commit(self, inst: Instance, unit: WriteUnit, ack: Callback | None) -> None:
         self.services.writer.submit(unit, ack)
         execution = inst.execution
-        outcome = execution.outcome if execution is not None else None
+        outcome = execution.outcome if isinstance(execution, Execution) else None
         if outcome is not None and outcome.type is EventType.CONTINUED_AS_NEW:
             self._continue_as_new(inst, outcome)
         self.cache.touch(inst)
@@ -289,7 +342,7 @@ class Stepper:
         self.cache.activate(inst, Execution(inst.instance_id, self.registry))
         self._apply(inst, started, unit)
         for name, data in outcome.carried_events:
-            if inst.execution is None or inst.execution.outcome is not None:
+            if not isinstance(inst.execution, Execution) or inst.execution.outcome is not None:
                 break
             carried = Event(EventType.EVENT_RAISED, now, name=name, data=data)
             unit.events.append((inst.instance_id, inst.next_seq, carried))
@@ -301,6 +354,11 @@ class Stepper:
         """The instance ended: stop its timers and forget it."""
         self.dispatch.cancel_timers(inst)
         self.cache.forget(inst)
+
+    def end(self, inst: Instance) -> None:
+        """The instance ended (its last write is queued): forget it and tell its parent."""
+        self._finish(inst)
+        self._report_to_parent(inst)
 
     def _report_to_parent(self, inst: Instance) -> None:
         record = inst.record
