@@ -19,7 +19,7 @@ from fastapi.openapi.utils import get_openapi
 
 from contracts import RuntimeStatus
 from gateway.problems import PROBLEM_JSON, PROBLEMS
-from gateway.routes import BULK_ROUTES
+from gateway.queries import BULK_ROUTES
 
 _PROBLEM = {"$ref": "#/components/schemas/Problem"}
 _COMPONENT = "#/components/schemas/Component"

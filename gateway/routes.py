@@ -14,19 +14,17 @@ import logging
 import re
 import uuid
 from collections.abc import Awaitable, Iterator, Sequence
-from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Query, Request, params
 from opentelemetry import trace
 from opentelemetry.trace import Status, StatusCode
-from starlette import convertors
 from starlette.responses import Response
 
 import contracts
-from contracts import Capability, RuntimeStatus
+from contracts import Capability
 from flowport_client import models as wire
-from gateway import listing, models, problems
+from gateway import listing, models, problems, queries
 from gateway.deadlines import Deadlines
 from gateway.fastpath import LeanRoute
 from gateway.health import HealthWatch
@@ -42,9 +40,6 @@ MAX_PAGE_SIZE = 1000
 _INSTANCE_ID = re.compile(r"^[A-Za-z0-9_-]+$")
 #: start query parameters the gateway itself reads; every other one is a start option
 _START_PARAMETERS = frozenset({"instanceID", "startTime"})
-#: POST /workflows/{component}/<name>: the operations by filter
-BULK_ROUTES = ("purge", "terminate")
-_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([Zz]|[+-]\d{2}:\d{2})?$")
 
 _JSON_BODY = {
     "requestBody": {
@@ -61,36 +56,7 @@ def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     }
 
 
-_TERMINAL = frozenset(status for status in RuntimeStatus if status.is_terminal)
-_TERMINABLE = frozenset({RuntimeStatus.RUNNING, RuntimeStatus.PENDING, RuntimeStatus.SUSPENDED})
-
-
-def instance_filter(
-    status: Annotated[
-        list[str] | None, Query(description="Runtime statuses to keep (repeat or comma-separate).")
-    ] = None,
-    workflowName: Annotated[str | None, Query(description="Only instances of this workflow.")] = None,
-    createdAfter: Annotated[
-        str | None, Query(description="Only instances created at or after this RFC 3339 time.")
-    ] = None,
-    createdBefore: Annotated[
-        str | None, Query(description="Only instances created before this RFC 3339 time.")
-    ] = None,
-    instanceIDPrefix: Annotated[
-        str | None, Query(description="Only instances whose ID starts with this (case-sensitive).")
-    ] = None,
-) -> contracts.InstanceFilter:
-    """The filter query parameters shared by the listings and the bulk operations."""
-    return contracts.InstanceFilter(
-        statuses=frozenset(_status(name) for value in status or () for name in value.split(",") if name),
-        workflow_name=workflowName or None,
-        created_after=_moment(createdAfter, "createdAfter"),
-        created_before=_moment(createdBefore, "createdBefore"),
-        instance_id_prefix=instanceIDPrefix or None,
-    )
-
-
-Filter = Annotated[contracts.InstanceFilter, Depends(instance_filter)]
+Filter = Annotated[contracts.InstanceFilter, Depends(queries.instance_filter)]
 
 
 class WorkflowApi:
@@ -358,7 +324,7 @@ class WorkflowApi:
             workflow_name=workflowName,
             instance_id=instance_id,
             serialized_input=await _json_body(request, Capability.START),
-            start_at=_moment(startTime, "startTime"),
+            start_at=queries.moment(startTime, "startTime"),
             options=options,
         )
         await self._call(Capability.START, target, target.start(start), instance_id)
@@ -386,7 +352,7 @@ class WorkflowApi:
     ) -> Response:
         """One page of instances, newest first; follow ``continuationToken`` for the next."""
         target = self._filtering(component, selection, Capability.LIST)
-        listing_request = _list_request(selection, pageSize, continuationToken)
+        listing_request = queries.list_request(selection, pageSize, continuationToken)
         page = await self._call(Capability.LIST, target, target.list_instances(listing_request))
         return _json(
             {
@@ -416,7 +382,7 @@ class WorkflowApi:
         async def fetch(name: str, token: str | None, size: int) -> contracts.InstancePage:
             target = self._filtering(name, selection, Capability.LIST)
             return await self._call(
-                Capability.LIST, target, target.list_instances(_list_request(selection, size, token))
+                Capability.LIST, target, target.list_instances(queries.list_request(selection, size, token))
             )
 
         try:
@@ -445,10 +411,10 @@ class WorkflowApi:
     ) -> Response:
         """Purge every terminal instance matching the filters (all terminal statuses when
         ``status`` is absent). The answer counts what was done and lists what failed."""
-        statuses = _within(selection.statuses, _TERMINAL, "purge", Capability.PURGE)
+        statuses = queries.within(selection.statuses, queries.TERMINAL, "purge", Capability.PURGE)
         target = self._filtering(component, selection, Capability.PURGE, Capability.PURGE)
         bulk = contracts.BulkPurgeRequest(
-            **_criteria(selection, statuses), recursive=recursive, dry_run=dryRun
+            **queries.criteria(selection, statuses), recursive=recursive, dry_run=dryRun
         )
         result = await self._call_bulk(Capability.PURGE, target, target.purge_instances(bulk))
         body = {**_bulk_body(result, component, Capability.PURGE, dryRun)}
@@ -466,10 +432,10 @@ class WorkflowApi:
     ) -> Response:
         """Terminate every running, pending or suspended instance matching the filters. The
         answer counts what was done and lists what failed."""
-        statuses = _within(selection.statuses, _TERMINABLE, "terminate", Capability.TERMINATE)
+        statuses = queries.within(selection.statuses, queries.TERMINABLE, "terminate", Capability.TERMINATE)
         target = self._filtering(component, selection, Capability.TERMINATE, Capability.TERMINATE)
         bulk = contracts.BulkTerminateRequest(
-            **_criteria(selection, statuses), reason=reason, recursive=recursive, dry_run=dryRun
+            **queries.criteria(selection, statuses), reason=reason, recursive=recursive, dry_run=dryRun
         )
         result = await self._call_bulk(Capability.TERMINATE, target, target.terminate_instances(bulk))
         return _json(_bulk_body(result, component, Capability.TERMINATE, dryRun))
@@ -569,83 +535,13 @@ def _check_instance_id(instance_id: str) -> None:
             f"instance ID {instance_id!r} may hold only letters, digits, '-' and '_'",
             operation=Capability.START,
         )
-    if instance_id in BULK_ROUTES:
+    if instance_id in queries.BULK_ROUTES:
         raise ApiError(
             "instance-id-invalid",
             f"instance ID {instance_id!r} is reserved: /workflows/{{component}}/{instance_id} is the bulk "
             f"{instance_id} route",
             operation=Capability.START,
         )
-
-
-class _InstanceConvertor(convertors.Convertor[str]):
-    """An instance ID in a two-segment path: anything but the names of the bulk routes."""
-
-    regex = "(?!(?:" + "|".join(BULK_ROUTES) + ")$)[^/]+"
-
-    def convert(self, value: str) -> str:
-        return value
-
-    def to_string(self, value: str) -> str:
-        return value
-
-
-convertors.register_url_convertor("instance", _InstanceConvertor())
-
-
-def _status(name: str) -> RuntimeStatus:
-    try:
-        return RuntimeStatus[name.strip().upper()]
-    except KeyError:
-        known = ", ".join(status.value for status in RuntimeStatus)
-        raise ApiError("malformed-request", f"unknown status {name!r}; known: {known}") from None
-
-
-def _moment(text: str | None, name: str) -> datetime | None:
-    """An RFC 3339 time from the query; one without an offset is taken as UTC. Anything else
-    (a bare number, a date alone) is a 400, never guessed at."""
-    if text is None:
-        return None
-    if not _RFC3339.match(text):
-        raise ApiError(
-            "malformed-request", f"{name}: {text!r} is not an RFC 3339 time like 2026-01-31T12:00:00Z"
-        )
-    try:
-        moment = datetime.fromisoformat(text.replace("z", "Z").replace("t", "T"))
-    except ValueError as exc:
-        raise ApiError("malformed-request", f"{name}: {text!r} is not a valid time: {exc}") from None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
-def _criteria(selection: contracts.InstanceFilter, statuses: frozenset[RuntimeStatus]) -> dict[str, Any]:
-    return {
-        "statuses": statuses,
-        "workflow_name": selection.workflow_name,
-        "created_after": selection.created_after,
-        "created_before": selection.created_before,
-        "instance_id_prefix": selection.instance_id_prefix,
-    }
-
-
-def _list_request(selection: contracts.InstanceFilter, size: int, token: str | None) -> contracts.ListRequest:
-    return contracts.ListRequest(
-        **_criteria(selection, selection.statuses), page_size=size, continuation_token=token
-    )
-
-
-def _within(
-    asked: frozenset[RuntimeStatus], allowed: frozenset[RuntimeStatus], action: str, operation: Operation
-) -> frozenset[RuntimeStatus]:
-    """The statuses a bulk operation acts on: those asked for, all ``allowed`` when none."""
-    outside = sorted(status.value for status in asked - allowed)
-    if outside:
-        accepted = ", ".join(sorted(status.value for status in allowed))
-        raise ApiError(
-            "malformed-request",
-            f"{action} acts only on instances that are {accepted}; not on {', '.join(outside)}",
-            operation=operation,
-        )
-    return asked or allowed
 
 
 def _bulk_body(
