@@ -97,7 +97,8 @@ def _finish(
     status: int,
 ) -> None:
     route: Any = scope.get("route")
-    template = getattr(route, "path", None)
+    # path_format: the template without path convertors ({instanceID}, not {instanceID:instance})
+    template = getattr(route, "path_format", None) or getattr(route, "path", None)
     if template:
         span.update_name(f"{scope['method']} {template}")
         span.set_attribute("http.route", template)
