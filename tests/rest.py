@@ -122,6 +122,15 @@ class Workflows:
             timeout=timeout,
         )
 
+    def wait_custom_status(self, instance_id: str, status: Any, *, timeout: float = WAIT) -> dict[str, Any]:
+        """Poll until the instance shows ``status`` (a JSON value) as its custom status."""
+        return self.wait_until(
+            instance_id,
+            lambda state: custom_status(state) == status,
+            f"custom status {status!r}",
+            timeout=timeout,
+        )
+
     def wait_history(
         self,
         instance_id: str,

@@ -15,7 +15,9 @@ import pytest
 import yaml
 
 from gateway.testing import running_gateway
+from tests.rest import Workflows
 
+COMPONENT = "dapr"
 EXAMPLE_YAML = Path(__file__).resolve().parents[3] / "examples" / "builtin" / "components" / "builtin.yaml"
 
 
@@ -38,6 +40,7 @@ def gateway_url(example_resources: Path) -> Iterator[str]:
 
 
 @pytest.fixture
-def api(gateway_url: str) -> Iterator[httpx.Client]:
+def api(gateway_url: str) -> Iterator[Workflows]:
+    """The example component's workflow routes (component ``dapr``, as in Dapr's own curl)."""
     with httpx.Client(base_url=gateway_url, timeout=60) as client:
-        yield client
+        yield Workflows(client, COMPONENT)

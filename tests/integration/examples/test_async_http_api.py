@@ -5,28 +5,26 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime, timedelta
 
-import httpx
-
-from tests.integration.examples.rest import BASE, WAIT, custom_status, history, new_id, wait_for
+from tests.rest import WAIT, Workflows, custom_status, new_id
 
 
-def test_poll_the_location_until_the_report_is_done(api: httpx.Client) -> None:
+def test_poll_the_location_until_the_report_is_done(api: Workflows) -> None:
     iid = new_id("report")
-    response = api.post(
-        f"{BASE}/report/start",
+    response = api.client.post(
+        f"{api.base}/report/start",
         params={"instanceID": iid},
         json={"title": "Q3", "pages": 3, "seconds_per_page": 0.1},
     )
     assert response.status_code == 202
     location = response.headers["Location"]
-    assert location == f"{BASE}/{iid}"
+    assert location == f"{api.base}/{iid}"
     retry_after = float(response.headers["Retry-After"])
     assert retry_after > 0
 
     progress: list[int] = []
     deadline = time.monotonic() + WAIT
     while True:
-        poll = api.get(location)  # exactly where the start answer pointed
+        poll = api.client.get(location)  # exactly where the start answer pointed
         assert poll.status_code == 200
         body = poll.json()
         status = custom_status(body)
@@ -46,23 +44,23 @@ def test_poll_the_location_until_the_report_is_done(api: httpx.Client) -> None:
     )
 
 
-def test_a_generated_instance_id_is_in_the_location(api: httpx.Client) -> None:
-    response = api.post(f"{BASE}/report/start", json={"title": "empty", "pages": 0})
+def test_a_generated_instance_id_is_in_the_location(api: Workflows) -> None:
+    response = api.client.post(f"{api.base}/report/start", json={"title": "empty", "pages": 0})
     assert response.status_code == 202
     iid = response.json()["instanceID"]
-    assert response.headers["Location"] == f"{BASE}/{iid}"
+    assert response.headers["Location"] == f"{api.base}/{iid}"
 
 
-def test_a_start_time_in_the_future_keeps_the_instance_pending(api: httpx.Client) -> None:
+def test_a_start_time_in_the_future_keeps_the_instance_pending(api: Workflows) -> None:
     iid = new_id("report")
     at = (datetime.now(UTC) + timedelta(seconds=2)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    response = api.post(
-        f"{BASE}/report/start",
+    response = api.client.post(
+        f"{api.base}/report/start",
         params={"instanceID": iid, "startTime": at},
         json={"title": "later", "pages": 1, "seconds_per_page": 0},
     )
     assert response.status_code == 202
-    assert api.get(f"{BASE}/{iid}").json()["runtimeStatus"] == "PENDING"
-    body = wait_for(api, iid)
+    assert api.get(iid).json()["runtimeStatus"] == "PENDING"
+    body = api.wait_status(iid)
     assert body["runtimeStatus"] == "COMPLETED"
-    assert history(api, iid)[0]["timestamp"] >= at
+    assert api.history(iid)[0]["timestamp"] >= at

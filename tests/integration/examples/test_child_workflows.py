@@ -2,22 +2,10 @@
 
 from __future__ import annotations
 
-import httpx
-
-from tests.integration.examples.rest import (
-    BASE,
-    custom_status,
-    get,
-    history,
-    new_id,
-    output,
-    start,
-    wait_for,
-    wait_for_custom_status,
-)
+from tests.rest import Workflows, custom_status, new_id, output
 
 
-def test_each_package_is_delivered_by_its_own_child(api: httpx.Client) -> None:
+def test_each_package_is_delivered_by_its_own_child(api: Workflows) -> None:
     batch = {
         "packages": [
             {"id": "p1", "address": "1 Main St", "transit_seconds": 0.1},
@@ -25,8 +13,8 @@ def test_each_package_is_delivered_by_its_own_child(api: httpx.Client) -> None:
             {"id": "p3", "address": ""},
         ]
     }
-    iid = start(api, "ship_batch", batch, instance_id=new_id("batch"))
-    body = wait_for(api, iid)
+    iid = api.started("ship_batch", new_id("batch"), batch)
+    body = api.wait_status(iid)
     assert body["runtimeStatus"] == "COMPLETED"
     result = output(body)
     assert result["delivered"] == 2
@@ -35,36 +23,36 @@ def test_each_package_is_delivered_by_its_own_child(api: httpx.Client) -> None:
     assert custom_status(body) == "2 of 3 delivered"
 
     # every child is an instance of its own, visible through the same API
-    p1 = get(api, f"{iid}-p1")
+    p1 = api.state(f"{iid}-p1")
     assert p1["workflowName"] == "deliver_package"
     assert p1["runtimeStatus"] == "COMPLETED"
     assert custom_status(p1) == "delivered"
-    p3 = get(api, f"{iid}-p3")
+    p3 = api.state(f"{iid}-p3")
     assert p3["runtimeStatus"] == "FAILED"
     assert p3["properties"]["dapr.workflow.failure.error_type"] == "TaskFailedError"
 
-    children = [e for e in history(api, iid) if e["kind"] == "ChildWorkflowScheduled"]
+    children = [e for e in api.history(iid) if e["kind"] == "ChildWorkflowScheduled"]
     assert [e["name"] for e in children] == ["deliver_package"] * 3
 
-    listed = api.get(BASE, params={"workflowName": "deliver_package", "pageSize": 1000}).json()
+    listed = api.list(workflowName="deliver_package", pageSize=1000).json()
     assert {f"{iid}-p1", f"{iid}-p2", f"{iid}-p3"} <= {s["instanceID"] for s in listed["instances"]}
 
     # purge is recursive: the children go with the batch
-    purged = api.post(f"{BASE}/{iid}/purge")
+    purged = api.post(iid, "purge")
     assert purged.status_code == 202
     assert purged.json()["purgedInstances"] == 4
     for instance in (iid, f"{iid}-p1", f"{iid}-p2", f"{iid}-p3"):
-        assert api.get(f"{BASE}/{instance}").status_code == 404
+        assert api.get(instance).status_code == 404
 
 
-def test_terminating_the_batch_terminates_the_deliveries_in_transit(api: httpx.Client) -> None:
+def test_terminating_the_batch_terminates_the_deliveries_in_transit(api: Workflows) -> None:
     batch = {"packages": [{"id": "slow", "address": "far away", "transit_seconds": 3600}]}
-    iid = start(api, "ship_batch", batch, instance_id=new_id("batch"))
+    iid = api.started("ship_batch", new_id("batch"), batch)
     child = f"{iid}-slow"
-    wait_for_custom_status(api, iid, "delivering 1 packages")
+    api.wait_custom_status(iid, "delivering 1 packages")
     # the child exists once the parent's first step is durable; poll until it is in transit
-    wait_for_custom_status(api, child, "in transit")
+    api.wait_custom_status(child, "in transit")
 
-    assert api.post(f"{BASE}/{iid}/terminate").status_code == 202
-    assert wait_for(api, iid)["runtimeStatus"] == "TERMINATED"
-    assert wait_for(api, child)["runtimeStatus"] == "TERMINATED"
+    assert api.post(iid, "terminate").status_code == 202
+    assert api.wait_status(iid)["runtimeStatus"] == "TERMINATED"
+    assert api.wait_status(child)["runtimeStatus"] == "TERMINATED"

@@ -8,37 +8,25 @@ from __future__ import annotations
 
 import json
 
-import httpx
-
-from tests.integration.examples.rest import (
-    BASE,
-    custom_status,
-    get,
-    history,
-    kinds,
-    new_id,
-    output,
-    raise_event,
-    start,
-    wait_for,
-    wait_for_custom_status,
-)
+from tests.rest import Workflows, custom_status, kinds, new_id, output
 
 EXPENSIVE = {"item_name": "cars", "quantity": 1, "total_cost": 6000}
 
 
-def test_order_walkthrough(api: httpx.Client) -> None:
+def test_order_walkthrough(api: Workflows) -> None:
     iid = new_id("order")
 
     # curl -i -X POST .../order_processing/start?instanceID=ID -d '{...}'
-    response = api.post(f"{BASE}/order_processing/start", params={"instanceID": iid}, json=EXPENSIVE)
+    response = api.client.post(
+        f"{api.base}/order_processing/start", params={"instanceID": iid}, json=EXPENSIVE
+    )
     assert response.status_code == 202
     assert response.json() == {"instanceID": iid}
-    assert response.headers["Location"] == f"{BASE}/{iid}"
+    assert response.headers["Location"] == f"{api.base}/{iid}"
     assert response.headers["Retry-After"] == "1"
 
     # curl .../ID: running, waiting for the manager
-    body = wait_for_custom_status(api, iid, "waiting for approval")
+    body = api.wait_custom_status(iid, "waiting for approval")
     assert body["instanceID"] == iid
     assert body["workflowName"] == "order_processing"
     assert body["runtimeStatus"] == "RUNNING"
@@ -46,23 +34,25 @@ def test_order_walkthrough(api: httpx.Client) -> None:
     assert body["createdAt"].endswith("Z")
 
     # pause: the instance makes no progress and keeps the events it receives
-    assert api.post(f"{BASE}/{iid}/pause").status_code == 202
-    assert get(api, iid)["runtimeStatus"] == "SUSPENDED"
-    raise_event(api, iid, "approval", {"approver": "alice", "approved": True})
-    body = get(api, iid)
+    assert api.post(iid, "pause").status_code == 202
+    assert api.state(iid)["runtimeStatus"] == "SUSPENDED"
+    api.accepted(iid, "raiseEvent/approval", {"approver": "alice", "approved": True})
+    # the engine records the event at once, and must not act on it while suspended
+    api.wait_history(iid, lambda events: "EventRaised" in kinds(events), "the approval")
+    body = api.state(iid)
     assert body["runtimeStatus"] == "SUSPENDED"
     assert custom_status(body) == "waiting for approval"
 
     # resume delivers the buffered approval: the order completes
-    assert api.post(f"{BASE}/{iid}/resume").status_code == 202
-    body = wait_for(api, iid)
+    assert api.post(iid, "resume").status_code == 202
+    body = api.wait_status(iid)
     assert body["runtimeStatus"] == "COMPLETED"
     assert output(body)["processed"] is True
     assert custom_status(body) == "completed"
     assert body["lastUpdatedAt"] > body["createdAt"]
 
     # history: what happened, oldest first
-    events = history(api, iid)
+    events = api.history(iid)
     seen = kinds(events)
     assert seen[0] == "WorkflowStarted"
     assert seen[-1] == "WorkflowCompleted"
@@ -83,79 +73,74 @@ def test_order_walkthrough(api: httpx.Client) -> None:
     assert [e["sequence"] for e in events] == sorted(e["sequence"] for e in events)
 
     # list: completed order_processing instances, newest first, one page at a time
-    other = start(api, "order_processing", {"item_name": "paperclips", "quantity": 1, "total_cost": 1})
-    assert wait_for(api, other)["runtimeStatus"] == "COMPLETED"
-    listed = api.get(BASE, params={"status": "COMPLETED", "workflowName": "order_processing"}).json()
+    other = api.started("order_processing", None, {"item_name": "paperclips", "quantity": 1, "total_cost": 1})
+    assert api.wait_status(other)["runtimeStatus"] == "COMPLETED"
+    listed = api.list(status="COMPLETED", workflowName="order_processing").json()
     assert iid in [s["instanceID"] for s in listed["instances"]]
     assert all(s["runtimeStatus"] == "COMPLETED" for s in listed["instances"])
-    first = api.get(BASE, params={"workflowName": "order_processing", "pageSize": 1}).json()
+    first = api.list(workflowName="order_processing", pageSize=1).json()
     assert len(first["instances"]) == 1
     assert first["continuationToken"]
-    second = api.get(
-        BASE,
-        params={
-            "workflowName": "order_processing",
-            "pageSize": 1,
-            "continuationToken": first["continuationToken"],
-        },
+    second = api.list(
+        workflowName="order_processing", pageSize=1, continuationToken=first["continuationToken"]
     ).json()
     assert first["instances"][0]["instanceID"] == other  # newest first
     assert second["instances"][0]["instanceID"] != other
 
     # purge: the instance and its history are gone
-    purged = api.post(f"{BASE}/{iid}/purge")
+    purged = api.post(iid, "purge")
     assert purged.status_code == 202
     assert purged.json()["purgedInstances"] == 1
-    gone = api.get(f"{BASE}/{iid}")
+    gone = api.get(iid)
     assert gone.status_code == 404
     assert gone.json()["errorCode"] == "ERR_INSTANCE_ID_NOT_FOUND"
 
 
-def test_terminate_then_purge(api: httpx.Client) -> None:
-    iid = start(api, "order_processing", EXPENSIVE, instance_id=new_id("order"))
-    wait_for_custom_status(api, iid, "waiting for approval")
+def test_terminate_then_purge(api: Workflows) -> None:
+    iid = api.started("order_processing", new_id("order"), EXPENSIVE)
+    api.wait_custom_status(iid, "waiting for approval")
 
     # a running instance may not be purged
-    refused = api.post(f"{BASE}/{iid}/purge")
+    refused = api.post(iid, "purge")
     assert refused.status_code == 409
     assert refused.json()["errorCode"] == "ERR_PURGE_WORKFLOW"
 
-    assert api.post(f"{BASE}/{iid}/terminate").status_code == 202
-    body = wait_for(api, iid)
+    assert api.post(iid, "terminate").status_code == 202
+    body = api.wait_status(iid)
     assert body["runtimeStatus"] == "TERMINATED"
-    assert kinds(history(api, iid))[-1] == "WorkflowTerminated"
+    assert kinds(api.history(iid))[-1] == "WorkflowTerminated"
 
     # an event for a terminated instance is accepted and ignored; the status does not change
-    raise_event(api, iid, "approval", {"approver": "late"})
-    assert get(api, iid)["runtimeStatus"] == "TERMINATED"
+    api.accepted(iid, "raiseEvent/approval", {"approver": "late"})
+    assert api.state(iid)["runtimeStatus"] == "TERMINATED"
 
-    assert api.post(f"{BASE}/{iid}/purge").status_code == 202
-    assert api.get(f"{BASE}/{iid}").status_code == 404
+    assert api.post(iid, "purge").status_code == 202
+    assert api.get(iid).status_code == 404
 
 
-def test_what_dapr_refuses(api: httpx.Client) -> None:
-    iid = start(api, "order_processing", EXPENSIVE, instance_id=new_id("order"))
-    wait_for_custom_status(api, iid, "waiting for approval")
+def test_what_dapr_refuses(api: Workflows) -> None:
+    iid = api.started("order_processing", new_id("order"), EXPENSIVE)
+    api.wait_custom_status(iid, "waiting for approval")
 
-    again = api.post(f"{BASE}/order_processing/start", params={"instanceID": iid}, json=EXPENSIVE)
+    again = api.client.post(f"{api.base}/order_processing/start", params={"instanceID": iid}, json=EXPENSIVE)
     assert again.status_code == 409
     assert again.json()["errorCode"] == "ERR_START_WORKFLOW"
 
-    not_paused = api.post(f"{BASE}/{iid}/resume")
+    not_paused = api.post(iid, "resume")
     assert not_paused.status_code == 409
     assert not_paused.json()["errorCode"] == "ERR_RESUME_WORKFLOW"
 
-    unknown = api.post(f"{BASE}/no_such_workflow/start", json={})
+    unknown = api.client.post(f"{api.base}/no_such_workflow/start", json={})
     assert unknown.status_code == 400
 
-    missing = api.post(f"{BASE}/{new_id('nobody')}/raiseEvent/approval", json={})
+    missing = api.client.post(f"{api.base}/{new_id('nobody')}/raiseEvent/approval", json={})
     assert missing.status_code == 404
     assert missing.json()["errorCode"] == "ERR_INSTANCE_ID_NOT_FOUND"
 
     # the same API answers under Dapr's older prefixes
-    beta = api.get(f"/v1.0-beta1/workflows/dapr/{iid}")
+    beta = api.client.get(f"/v1.0-beta1/workflows/dapr/{iid}")
     assert beta.status_code == 200
     assert beta.json()["runtimeStatus"] == "RUNNING"
 
-    raise_event(api, iid, "approval", {"approver": "alice"})
-    assert wait_for(api, iid)["runtimeStatus"] == "COMPLETED"
+    api.accepted(iid, "raiseEvent/approval", {"approver": "alice"})
+    assert api.wait_status(iid)["runtimeStatus"] == "COMPLETED"

@@ -5,19 +5,7 @@ from __future__ import annotations
 import json
 import socket
 
-import httpx
-
-from tests.integration.examples.rest import (
-    BASE,
-    custom_status,
-    history,
-    kinds,
-    new_id,
-    output,
-    start,
-    wait_for,
-    wait_until,
-)
+from tests.rest import Workflows, custom_status, kinds, new_id, output
 
 
 def _closed_port_url() -> str:
@@ -27,33 +15,33 @@ def _closed_port_url() -> str:
     return f"http://127.0.0.1:{port}/health"  # nothing listens there any more: unhealthy
 
 
-def test_a_healthy_url_is_checked_until_max_checks(api: httpx.Client, gateway_url: str) -> None:
+def test_a_healthy_url_is_checked_until_max_checks(api: Workflows, gateway_url: str) -> None:
     job = {"url": f"{gateway_url}/v1.0/healthz", "interval_seconds": 0.05, "max_checks": 3}
-    iid = start(api, "monitor", job, instance_id=new_id("monitor"))
-    body = wait_for(api, iid)
+    iid = api.started("monitor", new_id("monitor"), job)
+    body = api.wait_status(iid)
     assert body["runtimeStatus"] == "COMPLETED"
     assert output(body) == {"checks": 3, "alerts": 0, "healthy": True}
     assert custom_status(body) == {"checks": 3, "healthy": True, "alerts": 0}
     # continue-as-new restarted the instance with the state so far, and an empty history
     assert json.loads(body["properties"]["dapr.workflow.input"])["checks"] == 2
-    events = history(api, iid)
+    events = api.history(iid)
     assert kinds(events).count("WorkflowStarted") == 1
     assert [e["name"] for e in events if e["kind"] == "ActivityScheduled"] == ["check_health"]
 
 
-def test_an_unhealthy_url_alerts_once_and_runs_until_terminated(api: httpx.Client) -> None:
+def test_an_unhealthy_url_alerts_once_and_runs_until_terminated(api: Workflows) -> None:
     job = {"url": _closed_port_url(), "interval_seconds": 60, "unhealthy_interval_seconds": 0.05}
-    iid = start(api, "monitor", job, instance_id=new_id("monitor"))
+    iid = api.started("monitor", new_id("monitor"), job)
 
     def checked_three_times(body: dict[str, object]) -> bool:
         status = custom_status(body)  # empty for a moment after each continue-as-new
         return status is not None and status["checks"] >= 3
 
-    body = wait_until(api, iid, checked_three_times, "three checks")
+    body = api.wait_until(iid, checked_three_times, "three checks")
     assert body["runtimeStatus"] == "RUNNING"
     status = custom_status(body)
     assert status["healthy"] is False
     assert status["alerts"] == 1  # one alert per outage, not one per check
 
-    assert api.post(f"{BASE}/{iid}/terminate").status_code == 202
-    assert wait_for(api, iid)["runtimeStatus"] == "TERMINATED"
+    assert api.post(iid, "terminate").status_code == 202
+    assert api.wait_status(iid)["runtimeStatus"] == "TERMINATED"

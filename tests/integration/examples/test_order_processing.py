@@ -4,23 +4,13 @@ from __future__ import annotations
 
 import json
 
-import httpx
-
-from tests.integration.examples.rest import (
-    custom_status,
-    new_id,
-    output,
-    raise_event,
-    start,
-    wait_for,
-    wait_for_custom_status,
-)
+from tests.rest import Workflows, custom_status, new_id, output
 
 
-def test_a_cheap_order_is_paid_and_shipped(api: httpx.Client) -> None:
+def test_a_cheap_order_is_paid_and_shipped(api: Workflows) -> None:
     order = {"item_name": "paperclips", "quantity": 3, "total_cost": 30}
-    iid = start(api, "order_processing", order, instance_id=new_id("order"))
-    body = wait_for(api, iid)
+    iid = api.started("order_processing", new_id("order"), order)
+    body = api.wait_status(iid)
     assert body["runtimeStatus"] == "COMPLETED"
     assert body["workflowName"] == "order_processing"
     result = output(body)
@@ -30,57 +20,54 @@ def test_a_cheap_order_is_paid_and_shipped(api: httpx.Client) -> None:
     assert custom_status(body) == "completed"
 
 
-def test_an_expensive_order_waits_for_approval(api: httpx.Client) -> None:
+def test_an_expensive_order_waits_for_approval(api: Workflows) -> None:
     order = {"item_name": "cars", "quantity": 1, "total_cost": 6000}
-    iid = start(api, "order_processing", order, instance_id=new_id("order"))
-    body = wait_for_custom_status(api, iid, "waiting for approval")
+    iid = api.started("order_processing", new_id("order"), order)
+    body = api.wait_custom_status(iid, "waiting for approval")
     assert body["runtimeStatus"] == "RUNNING"
     assert "dapr.workflow.output" not in body["properties"]
 
-    raise_event(api, iid, "approval", {"approver": "alice", "approved": True})
-    body = wait_for(api, iid)
+    api.accepted(iid, "raiseEvent/approval", {"approver": "alice", "approved": True})
+    body = api.wait_status(iid)
     assert body["runtimeStatus"] == "COMPLETED"
     assert output(body)["processed"] is True
     assert output(body)["tracking"] == f"TRACK-{iid}-1xcars"
 
 
-def test_an_approval_raised_before_the_workflow_waits_is_kept(api: httpx.Client) -> None:
-    iid = start(
-        api,
-        "order_processing",
-        {"item_name": "cars", "quantity": 1, "total_cost": 7000},
-        instance_id=new_id("order"),
+def test_an_approval_raised_before_the_workflow_waits_is_kept(api: Workflows) -> None:
+    iid = api.started(
+        "order_processing", new_id("order"), {"item_name": "cars", "quantity": 1, "total_cost": 7000}
     )
-    raise_event(api, iid, "approval", {"approver": "bob"})  # at once: the workflow has not asked yet
-    body = wait_for(api, iid)
+    api.accepted(iid, "raiseEvent/approval", {"approver": "bob"})  # at once: the workflow has not asked yet
+    body = api.wait_status(iid)
     assert body["runtimeStatus"] == "COMPLETED"
     assert output(body)["processed"] is True
 
 
-def test_a_rejected_order_is_not_paid(api: httpx.Client) -> None:
+def test_a_rejected_order_is_not_paid(api: Workflows) -> None:
     order = {"item_name": "cars", "quantity": 1, "total_cost": 9000}
-    iid = start(api, "order_processing", order, instance_id=new_id("order"))
-    wait_for_custom_status(api, iid, "waiting for approval")
-    raise_event(api, iid, "approval", {"approver": "carol", "approved": False})
-    body = wait_for(api, iid)
+    iid = api.started("order_processing", new_id("order"), order)
+    api.wait_custom_status(iid, "waiting for approval")
+    api.accepted(iid, "raiseEvent/approval", {"approver": "carol", "approved": False})
+    body = api.wait_status(iid)
     assert body["runtimeStatus"] == "COMPLETED"
     assert output(body) == {"processed": False, "reason": "rejected by carol"}
     assert custom_status(body) == "rejected by carol"
 
 
-def test_an_unapproved_order_times_out(api: httpx.Client) -> None:
+def test_an_unapproved_order_times_out(api: Workflows) -> None:
     order = {"item_name": "cars", "quantity": 1, "total_cost": 9000, "approval_timeout_seconds": 0.2}
-    iid = start(api, "order_processing", order, instance_id=new_id("order"))
-    body = wait_for(api, iid)
+    iid = api.started("order_processing", new_id("order"), order)
+    body = api.wait_status(iid)
     assert body["runtimeStatus"] == "COMPLETED"
     assert output(body) == {"processed": False, "reason": "approval timed out"}
     assert custom_status(body) == "cancelled: approval timed out"
 
 
-def test_an_order_beyond_the_stock_is_rejected(api: httpx.Client) -> None:
+def test_an_order_beyond_the_stock_is_rejected(api: Workflows) -> None:
     order = {"item_name": "computers", "quantity": 1_000_000, "total_cost": 10}
-    iid = start(api, "order_processing", order, instance_id=new_id("order"))
-    body = wait_for(api, iid)
+    iid = api.started("order_processing", new_id("order"), order)
+    body = api.wait_status(iid)
     assert body["runtimeStatus"] == "COMPLETED"
     result = output(body)
     assert result["processed"] is False
@@ -88,10 +75,10 @@ def test_an_order_beyond_the_stock_is_rejected(api: httpx.Client) -> None:
     assert custom_status(body) == "rejected: insufficient inventory"
 
 
-def test_a_declined_payment_fails_the_order_with_its_details(api: httpx.Client) -> None:
+def test_a_declined_payment_fails_the_order_with_its_details(api: Workflows) -> None:
     order = {"item_name": "computers", "quantity": 1, "total_cost": 0}
-    iid = start(api, "order_processing", order, instance_id=new_id("order"))
-    body = wait_for(api, iid)
+    iid = api.started("order_processing", new_id("order"), order)
+    body = api.wait_status(iid)
     assert body["runtimeStatus"] == "FAILED"
     props = body["properties"]
     assert "dapr.workflow.output" not in props
@@ -101,10 +88,10 @@ def test_a_declined_payment_fails_the_order_with_its_details(api: httpx.Client) 
     assert custom_status(body) == "processing payment"
 
 
-def test_an_invalid_order_fails_with_the_validation_error(api: httpx.Client) -> None:
+def test_an_invalid_order_fails_with_the_validation_error(api: Workflows) -> None:
     order = {"item_name": "cars", "quantity": 0, "total_cost": 1}  # quantity must be positive
-    iid = start(api, "order_processing", order, instance_id=new_id("order"))
-    body = wait_for(api, iid)
+    iid = api.started("order_processing", new_id("order"), order)
+    body = api.wait_status(iid)
     assert body["runtimeStatus"] == "FAILED"
     props = body["properties"]
     assert json.loads(props["dapr.workflow.input"]) == order

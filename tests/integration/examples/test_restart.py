@@ -9,18 +9,8 @@ import pytest
 import yaml
 
 from gateway.testing import running_gateway
-from tests.integration.examples.conftest import EXAMPLE_YAML
-from tests.integration.examples.rest import (
-    custom_status,
-    get,
-    history,
-    new_id,
-    output,
-    raise_event,
-    start,
-    wait_for,
-    wait_for_custom_status,
-)
+from tests.integration.examples.conftest import COMPONENT, EXAMPLE_YAML
+from tests.rest import Workflows, custom_status, new_id, output
 
 
 @pytest.fixture
@@ -36,19 +26,21 @@ def test_a_waiting_order_completes_after_a_restart(
     resources: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
     order = {"item_name": "cars", "quantity": 1, "total_cost": 6000}
-    with running_gateway([resources]) as url, httpx.Client(base_url=url, timeout=60) as api:
-        iid = start(api, "order_processing", order, instance_id=new_id("order"))
-        wait_for_custom_status(api, iid, "waiting for approval")
+    with running_gateway([resources]) as url, httpx.Client(base_url=url, timeout=60) as client:
+        api = Workflows(client, COMPONENT)
+        iid = api.started("order_processing", new_id("order"), order)
+        api.wait_custom_status(iid, "waiting for approval")
 
-    with running_gateway([resources]) as url, httpx.Client(base_url=url, timeout=60) as api:
-        body = get(api, iid)
+    with running_gateway([resources]) as url, httpx.Client(base_url=url, timeout=60) as client:
+        api = Workflows(client, COMPONENT)
+        body = api.state(iid)
         assert body["runtimeStatus"] == "RUNNING"
         assert custom_status(body) == "waiting for approval"
-        raise_event(api, iid, "approval", {"approver": "alice"})
-        body = wait_for(api, iid)
+        api.accepted(iid, "raiseEvent/approval", {"approver": "alice"})
+        body = api.wait_status(iid)
         assert body["runtimeStatus"] == "COMPLETED"
         assert output(body)["processed"] is True
-        completed = [e["name"] for e in history(api, iid) if e["kind"] == "ActivityCompleted"]
+        completed = [e["name"] for e in api.history(iid) if e["kind"] == "ActivityCompleted"]
         assert completed.count("request_approval") == 1
 
     printed = capfd.readouterr().out
@@ -59,11 +51,13 @@ def test_a_waiting_order_completes_after_a_restart(
 
 def test_a_durable_timer_fires_after_a_restart(resources: Path) -> None:
     order = {"item": "server", "cost": 9000, "requester": "bob", "timeout_seconds": 1}
-    with running_gateway([resources]) as url, httpx.Client(base_url=url, timeout=60) as api:
-        iid = start(api, "purchase_approval", order, instance_id=new_id("po"))
-        wait_for_custom_status(api, iid, "waiting for approval")
+    with running_gateway([resources]) as url, httpx.Client(base_url=url, timeout=60) as client:
+        api = Workflows(client, COMPONENT)
+        iid = api.started("purchase_approval", new_id("po"), order)
+        api.wait_custom_status(iid, "waiting for approval")
 
-    with running_gateway([resources]) as url, httpx.Client(base_url=url, timeout=60) as api:
-        body = wait_for(api, iid)
+    with running_gateway([resources]) as url, httpx.Client(base_url=url, timeout=60) as client:
+        api = Workflows(client, COMPONENT)
+        body = api.wait_status(iid)
         assert body["runtimeStatus"] == "COMPLETED"
         assert output(body) == "Cancelled: no approval within 1 seconds"
