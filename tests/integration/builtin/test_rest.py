@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-import json
 import textwrap
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import httpx
 import pytest
 
 from gateway.testing import running_gateway
-
-BASE = "/v1.0/workflows/orders"
-WAIT = 30.0
+from tests.rest import Workflows, kinds, output, problem
 
 
 @pytest.fixture(scope="module")
-def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
+def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workflows]:
     resources = tmp_path_factory.mktemp("resources")
     (resources / "orders.yaml").write_text(
         textwrap.dedent(
@@ -38,32 +33,16 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
         )
     )
     with running_gateway([resources]) as base_url, httpx.Client(base_url=base_url, timeout=60) as client:
-        yield client
+        yield Workflows(client, "orders")
     assert (resources / "state" / "orders.db").exists()  # the store is relative to the YAML
 
 
-def start(api: httpx.Client, name: str, body: Any = None, **params: str) -> str:
-    response = api.post(f"{BASE}/{name}/start", params=params, json=body)
-    assert response.status_code == 202, response.text
-    return str(response.json()["instanceID"])
-
-
-def wait_for(api: httpx.Client, instance_id: str, *statuses: str) -> dict[str, Any]:
-    deadline = time.monotonic() + WAIT
-    while True:
-        body: dict[str, Any] = api.get(f"{BASE}/{instance_id}").json()
-        if body.get("runtimeStatus") in statuses:
-            return body
-        assert time.monotonic() < deadline, f"{instance_id} is {body.get('runtimeStatus')}, not {statuses}"
-        time.sleep(0.02)
-
-
-def test_start_and_get_show_what_dapr_shows(api: httpx.Client) -> None:
-    response = api.post(f"{BASE}/Greeting/start", params={"instanceID": "greet-1"}, json="Ada")
+def test_start_and_get_show_what_dapr_shows(api: Workflows) -> None:
+    response = api.start("Greeting", "greet-1", "Ada")
     assert response.status_code == 202
     assert response.json() == {"instanceID": "greet-1"}
     assert response.headers["Location"].endswith("/v1.0/workflows/orders/greet-1")
-    body = wait_for(api, "greet-1", "COMPLETED")
+    body = api.wait_status("greet-1", "COMPLETED")
     assert body["instanceID"] == "greet-1"
     assert body["workflowName"] == "Greeting"
     props = body["properties"]
@@ -76,81 +55,72 @@ def test_start_and_get_show_what_dapr_shows(api: httpx.Client) -> None:
     assert created < updated
 
 
-def test_failure_details(api: httpx.Client) -> None:
-    iid = start(api, "broken", "fly")
-    props = wait_for(api, iid, "FAILED")["properties"]
+def test_failure_details(api: Workflows) -> None:
+    iid = api.started("broken", None, "fly")
+    props = api.wait_status(iid, "FAILED")["properties"]
     assert props["dapr.workflow.failure.error_type"] == "TaskFailedError"
     assert "cannot fly" in props["dapr.workflow.failure.error_message"]
     assert "dapr.workflow.output" not in props
 
 
-def test_raise_event_pause_resume(api: httpx.Client) -> None:
-    iid = start(api, "approval", {"id": 7})
-    wait_for(api, iid, "RUNNING")
-    assert api.post(f"{BASE}/{iid}/pause").status_code == 202
-    assert wait_for(api, iid, "SUSPENDED")["runtimeStatus"] == "SUSPENDED"
-    assert api.post(f"{BASE}/{iid}/raiseEvent/approval", json={"approved": True}).status_code == 202
-    time.sleep(0.2)
-    assert api.get(f"{BASE}/{iid}").json()["runtimeStatus"] == "SUSPENDED"
-    assert api.post(f"{BASE}/{iid}/resume").status_code == 202
-    body = wait_for(api, iid, "COMPLETED")
-    assert json.loads(body["properties"]["dapr.workflow.output"]) == {"order": 7, "approved": True}
-    resumed_again = api.post(f"{BASE}/{iid}/resume")
-    assert resumed_again.status_code == 409
+def test_raise_event_pause_resume(api: Workflows) -> None:
+    iid = api.started("approval", None, {"id": 7})
+    api.wait_status(iid, "RUNNING")
+    api.accepted(iid, "pause")
+    api.wait_status(iid, "SUSPENDED")
+    api.accepted(iid, "raiseEvent/approval", {"approved": True})
+    # The engine records the event at once; suspended, the workflow must not act on it.
+    api.wait_history(iid, lambda events: "EventRaised" in kinds(events), "the approval")
+    assert api.state(iid)["runtimeStatus"] == "SUSPENDED"
+    api.accepted(iid, "resume")
+    body = api.wait_status(iid, "COMPLETED")
+    assert output(body) == {"order": 7, "approved": True}
+    problem(api.post(iid, "resume"), 409, "invalid-state")
 
 
-def test_terminate_recursive_then_purge(api: httpx.Client) -> None:
-    iid = start(api, "family", 2, instanceID="fam-rest")
-    deadline = time.monotonic() + WAIT
-    while api.get(f"{BASE}/fam-rest:0001").status_code != 200:
-        assert time.monotonic() < deadline
-        time.sleep(0.02)
-    refused = api.post(f"{BASE}/{iid}/purge")
-    assert refused.status_code == 409
-    assert api.post(f"{BASE}/{iid}/terminate").status_code == 202
-    wait_for(api, iid, "TERMINATED")
-    assert wait_for(api, "fam-rest:0000", "TERMINATED")["workflowName"] == "approval"
-    purged = api.post(f"{BASE}/{iid}/purge")
+def test_terminate_recursive_then_purge(api: Workflows) -> None:
+    iid = api.started("family", "fam-rest", 2)
+    # the children exist once the parent's step is durable
+    api.wait_until("fam-rest:0001", lambda state: True, "started by its parent")
+    problem(api.post(iid, "purge"), 409, "invalid-state")
+    api.accepted(iid, "terminate")
+    api.wait_status(iid, "TERMINATED")
+    assert api.wait_status("fam-rest:0000", "TERMINATED")["workflowName"] == "approval"
+    purged = api.post(iid, "purge")
     assert purged.status_code == 202
     assert purged.json()["purgedInstances"] == 3
-    assert api.get(f"{BASE}/{iid}").status_code == 404
-    assert api.get(f"{BASE}/fam-rest:0001").status_code == 404
+    assert api.get(iid).status_code == 404
+    assert api.get("fam-rest:0001").status_code == 404
 
 
-def test_errors(api: httpx.Client) -> None:
-    start(api, "approval", {"id": 1}, instanceID="dup")
-    duplicate = api.post(f"{BASE}/approval/start", params={"instanceID": "dup"}, json={"id": 1})
-    assert duplicate.status_code == 409
-    unknown = api.get(f"{BASE}/nobody")
-    assert unknown.status_code == 404
-    assert unknown.json()["errorCode"] == "ERR_INSTANCE_ID_NOT_FOUND"
-    assert api.post(f"{BASE}/nobody/raiseEvent/x").status_code == 404
-    assert api.post(f"{BASE}/NoSuchWorkflow/start").status_code == 400
-    api.post(f"{BASE}/dup/terminate")
+def test_errors(api: Workflows) -> None:
+    api.started("approval", "dup", {"id": 1})
+    problem(api.start("approval", "dup", {"id": 1}), 409, "instance-exists")
+    problem(api.get("nobody"), 404, "instance-not-found", "ERR_INSTANCE_ID_NOT_FOUND")
+    problem(api.post("nobody", "raiseEvent/x"), 404)
+    problem(api.start("NoSuchWorkflow"), 400)
+    api.post("dup", "terminate")
 
 
-def test_delayed_start(api: httpx.Client) -> None:
+def test_delayed_start(api: Workflows) -> None:
     due = datetime.now(UTC) + timedelta(seconds=3)
-    iid = start(api, "nap", 0, startTime=due.isoformat())
-    assert api.get(f"{BASE}/{iid}").json()["runtimeStatus"] == "PENDING"
-    wait_for(api, iid, "COMPLETED")
+    iid = api.started("nap", None, 0, startTime=due.isoformat())
+    assert api.state(iid)["runtimeStatus"] == "PENDING"
+    api.wait_status(iid, "COMPLETED")
     assert datetime.now(UTC) >= due
 
 
-def test_list_and_history(api: httpx.Client) -> None:
-    ids = [start(api, "Greeting", f"n{i}", instanceID=f"hist-{i}") for i in range(3)]
+def test_list_and_history(api: Workflows) -> None:
+    ids = [api.started("Greeting", f"hist-{i}", f"n{i}") for i in range(3)]
     for iid in ids:
-        wait_for(api, iid, "COMPLETED")
-    page = api.get(BASE, params={"workflowName": "Greeting", "pageSize": 2}).json()
+        api.wait_status(iid, "COMPLETED")
+    page = api.list(workflowName="Greeting", pageSize=2).json()
     assert [i["instanceID"] for i in page["instances"]] == ["hist-2", "hist-1"]
-    rest = api.get(
-        BASE,
-        params={"workflowName": "Greeting", "pageSize": 2, "continuationToken": page["continuationToken"]},
-    ).json()
+    rest = api.list(workflowName="Greeting", pageSize=2, continuationToken=page["continuationToken"]).json()
     assert next(i["instanceID"] for i in rest["instances"]) == "hist-0"
-    running = api.get(BASE, params={"status": "RUNNING,SUSPENDED"}).json()["instances"]
+    running = api.list(status="RUNNING,SUSPENDED").json()["instances"]
     assert all(i["runtimeStatus"] in ("RUNNING", "SUSPENDED") for i in running)
-    events = api.get(f"{BASE}/hist-0/history").json()["events"]
+    events = api.history("hist-0")
     kinds = [(e["kind"], e.get("name")) for e in events]
     assert kinds == [
         ("WorkflowStarted", "Greeting"),
@@ -158,4 +128,4 @@ def test_list_and_history(api: httpx.Client) -> None:
         ("ActivityCompleted", "greet"),
         ("WorkflowCompleted", None),
     ], events
-    assert api.get(f"{BASE}/nobody/history").status_code == 404
+    problem(api.client.get(f"{api.base}/nobody/history"), 404)
