@@ -213,7 +213,19 @@ def problem(
 
 def output(state: dict[str, Any]) -> Any:
     """The decoded ``dapr.workflow.output`` of a state (Dapr shows payloads as JSON text)."""
+    assert "dapr.workflow.output" in state["properties"], f"no output: {json.dumps(state)}"
     return json.loads(state["properties"]["dapr.workflow.output"])
+
+
+def failure(state: dict[str, Any]) -> dict[str, str]:
+    """The ``dapr.workflow.failure.*`` properties of a FAILED state: type, message, details."""
+    assert state["runtimeStatus"] == "FAILED", json.dumps(state)
+    properties = state["properties"]
+    return {
+        "type": properties["dapr.workflow.failure.error_type"],
+        "message": properties["dapr.workflow.failure.error_message"],
+        "details": properties.get("dapr.workflow.failure.stack_trace", ""),
+    }
 
 
 def custom_status(state: dict[str, Any]) -> Any:

@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from gateway.testing import running_gateway
+from tests.rest import Workflows
 
 DEFINITIONS = Path(__file__).resolve().parent / "definitions"
 COMPONENT = "decl"
@@ -67,6 +68,6 @@ def gateway_url(tmp_path_factory: pytest.TempPathFactory, side_dir: Path) -> Ite
 
 
 @pytest.fixture
-def api(gateway_url: str) -> Iterator[httpx.Client]:
+def api(gateway_url: str) -> Iterator[Workflows]:
     with httpx.Client(base_url=gateway_url, timeout=60) as client:
-        yield client
+        yield Workflows(client, COMPONENT)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import httpx
 import pytest
 
 from gateway.cli import main
 from tests.integration.declarative.conftest import DEFINITIONS, write_component
+from tests.rest import Workflows
 
 BROKEN = {
     "Comment": "one mistake of each kind a schema cannot see",
@@ -86,8 +86,8 @@ def test_a_called_activity_must_be_registered(
     assert "(rule: activity-registered)" in err
 
 
-def test_definition_route_returns_the_document_and_its_graph(api: httpx.Client) -> None:
-    response = api.get("/v1.0/workflows/decl/definitions/orders")
+def test_definition_route_returns_the_document_and_its_graph(api: Workflows) -> None:
+    response = api.client.get("/v1.0/workflows/decl/definitions/orders")
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["language"] == "asl"
@@ -102,10 +102,10 @@ def test_definition_route_returns_the_document_and_its_graph(api: httpx.Client) 
     assert ("Price", "Line", "start") in edges
 
 
-def test_definition_route_errors(api: httpx.Client) -> None:
-    missing = api.get("/v1.0/workflows/decl/definitions/nope")
+def test_definition_route_errors(api: Workflows) -> None:
+    missing = api.client.get("/v1.0/workflows/decl/definitions/nope")
     assert missing.status_code == 404
     assert missing.json()["type"] == "urn:flowport:problem:definition-not-found"
     assert "chain" in missing.json()["detail"]
-    unsupported = api.get("/v1.0/workflows/plain/definitions/chain")
+    unsupported = api.client.get("/v1.0/workflows/plain/definitions/chain")
     assert unsupported.status_code == 501, unsupported.text
