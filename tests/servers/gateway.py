@@ -24,10 +24,12 @@ class GatewayProcess(ServerProcess):
     """``flowport serve`` on the resources in ``resources``; its log in ``log_path``.
 
     ``args`` go to ``serve``; ``env`` replaces the environment (default: this process's);
-    ``metrics`` serves Prometheus metrics on a port of its own (``metrics_url``), else none.
+    ``metrics`` serves Prometheus metrics on a port of its own (``metrics_url``), else none;
+    ``log_level`` ``None`` keeps the command's own default.
     """
 
-    start_timeout = 60.0
+    #: generous for a loaded 2-core machine: a gateway is up in a second or two when it is quiet
+    start_timeout = 120.0
 
     def __init__(
         self,
@@ -37,16 +39,20 @@ class GatewayProcess(ServerProcess):
         args: Sequence[str] = (),
         env: Mapping[str, str] | None = None,
         metrics: bool = False,
+        log_level: str | None = "warning",
     ) -> None:
         super().__init__(REPO, log_path)
         self.resources = [resources] if isinstance(resources, Path) else list(resources)
         self.args = list(args)
         self.env = dict(env) if env is not None else None
         self.metrics_port = free_port() if metrics else 0
+        self.log_level = log_level
 
     def command(self) -> Sequence[str]:
         command = [sys.executable, "-m", "gateway.cli", "serve", "--port", str(self.port)]
-        command += ["--metrics-port", str(self.metrics_port), "--log-level", "warning", *self.args]
+        command += ["--metrics-port", str(self.metrics_port), *self.args]
+        if self.log_level is not None:
+            command += ["--log-level", self.log_level]
         for path in self.resources:
             command += ["--resources-path", str(path)]
         return command

@@ -3,11 +3,7 @@ receiver its traces go to (started once per session)."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import textwrap
-import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,11 +13,8 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from gateway.testing import free_port
+from tests.servers.gateway import GatewayProcess, without_telemetry
 from tests.servers.otlp import OtlpReceiver, running_otlp_receiver
-
-REPO = Path(__file__).resolve().parents[3]
-START_TIMEOUT = 120.0
 
 
 @pytest.fixture(scope="session")
@@ -82,51 +75,24 @@ class Gateway:
 @pytest.fixture
 def serve(tmp_path: Path) -> Iterator[Any]:
     """``serve(resources, env=..., args=...)``: a ``flowport serve`` process; stopped after the test."""
-    processes: list[subprocess.Popen[bytes]] = []
+    processes: list[GatewayProcess] = []
     clients: list[httpx.Client] = []
 
     def start(
         resources: Sequence[Path], *, env: dict[str, str] | None = None, args: Sequence[str] = ()
     ) -> Gateway:
-        port, metrics_port = free_port(), free_port()
-        log_path = tmp_path / f"gateway-{port}.log"
-        command = [sys.executable, "-m", "gateway.cli", "serve", "--port", str(port)]
-        command += ["--metrics-port", str(metrics_port), *args]
-        for path in resources:
-            command += ["--resources-path", str(path)]
-        environment = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
-        with log_path.open("wb") as log:
-            process = subprocess.Popen(
-                command, cwd=REPO, env={**environment, **(env or {})}, stdout=log, stderr=subprocess.STDOUT
-            )
+        log_path = tmp_path / f"gateway-{len(processes)}.log"
+        process = GatewayProcess(
+            resources, log_path, args=args, env=without_telemetry(env), metrics=True, log_level=None
+        )
         processes.append(process)
-        api = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60.0)
+        process.start()
+        api = httpx.Client(base_url=process.url, timeout=60.0)
         clients.append(api)
-        deadline = time.monotonic() + START_TIMEOUT
-        while True:
-            assert process.poll() is None, log_path.read_text()
-            try:
-                if api.get("/v1.0/healthz").status_code == 204:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, f"the gateway did not start: {log_path.read_text()}"
-            time.sleep(0.1)
-        return Gateway(api, f"http://127.0.0.1:{metrics_port}/metrics", log_path)
+        return Gateway(api, process.metrics_url, log_path)
 
     yield start
     for client in clients:
         client.close()
     for process in processes:
-        process.terminate()
-        process.wait(timeout=60)
-
-
-def wait_status(api: httpx.Client, path: str, status: str, timeout: float = 90.0) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        body = api.get(path).json()
-        if body.get("runtimeStatus") == status:
-            return dict(body)
-        assert time.monotonic() < deadline, f"{path} never reached {status}: {body}"
-        time.sleep(0.1)
+        process.stop()

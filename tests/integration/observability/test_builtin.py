@@ -10,7 +10,8 @@ from pathlib import Path
 
 from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 
-from tests.integration.observability.conftest import builtin_component_yaml, tracing_env, wait_status
+from tests.integration.observability.conftest import builtin_component_yaml, tracing_env
+from tests.rest import Workflows
 from tests.servers.otlp import OtlpReceiver, ReceivedSpan
 
 START_ROUTE = "POST /v1.0/workflows/{component}/{workflowName}/start"
@@ -46,7 +47,7 @@ def test_a_start_is_one_trace_counted_and_logged(serve, otlp_receiver: OtlpRecei
         headers={"traceparent": f"00-{caller_trace}-{caller_span}-01"},
     )
     assert answer.status_code == 202, answer.text
-    wait_status(gateway.api, f"/v1.0/workflows/builtin/{instance}", "COMPLETED")
+    Workflows(gateway.api, "builtin").wait_status(instance, "COMPLETED")
     missing = gateway.api.get(
         "/v1.0/workflows/builtin/no-such-instance",
         headers={"traceparent": f"00-{caller_trace}-{caller_span}-01"},

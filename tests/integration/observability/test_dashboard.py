@@ -7,7 +7,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from tests.integration.observability.conftest import REPO, builtin_component_yaml
+from tests.integration.observability.conftest import builtin_component_yaml
+from tests.servers.gateway import REPO
 
 DASHBOARD = REPO / "deploy" / "grafana" / "flowport.json"
 METRIC = re.compile(r"\b((?:flowport|process)_[a-z0-9_]+)\b")
