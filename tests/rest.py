@@ -33,7 +33,7 @@ def new_id(prefix: str) -> str:
     current = os.environ.get("PYTEST_CURRENT_TEST", "").split("::")[-1].split(" ")[0]
     test = re.sub(r"[^A-Za-z0-9]+", "-", current.removeprefix("test_")).strip("-")[:24]
     head = f"{prefix}-{test}" if test else prefix
-    return f"{head[:55]}-{uuid.uuid4().hex[:8]}"
+    return f"{head[:47]}-{uuid.uuid4().hex[:8]}"  # room left for a suffix: at most 56 of 64
 
 
 class Workflows:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import textwrap
 import time
-import uuid
 from collections.abc import Iterator
 
 import pytest
 
 from flowport_client import Filter, FlowportClient, ProblemError, models
 from gateway.testing import running_gateway
+from tests.rest import new_id
 
 COMPONENT = "orders"
 WAIT = 30.0
@@ -51,14 +51,13 @@ def ids(states: list[models.WorkflowState]) -> list[str]:
 
 
 def test_created_time_and_instance_id_prefix_filters(flowport: FlowportClient) -> None:
-    run = uuid.uuid4().hex[:8]
+    run = new_id("win")
     started = [
-        flowport.start(COMPONENT, "Greeting", f"n{i}", instance_id=f"win-{run}-a{i}").instanceID
-        for i in range(3)
+        flowport.start(COMPONENT, "Greeting", f"n{i}", instance_id=f"{run}-a{i}").instanceID for i in range(3)
     ]
-    other = flowport.start(COMPONENT, "Greeting", "x", instance_id=f"win-{run}-b0").instanceID
+    other = flowport.start(COMPONENT, "Greeting", "x", instance_id=f"{run}-b0").instanceID
     states = [wait_status(flowport, instance_id, "COMPLETED") for instance_id in started]
-    prefix = f"win-{run}-a"
+    prefix = f"{run}-a"
 
     assert ids(list(flowport.iterate(COMPONENT, Filter(instance_id_prefix=prefix)))) == started[::-1]
     middle = states[1].createdAt
@@ -67,13 +66,13 @@ def test_created_time_and_instance_id_prefix_filters(flowport: FlowportClient) -
     before = list(flowport.iterate(COMPONENT, Filter(instance_id_prefix=prefix, created_before=middle)))
     assert ids(before) == [started[0]], "createdBefore is exclusive"
     # An ID prefix is exact: neither a LIKE wildcard nor another case matches.
-    assert ids(flowport.list(COMPONENT, Filter(instance_id_prefix=f"win-{run}-_")).instances) == []
-    assert ids(flowport.list(COMPONENT, Filter(instance_id_prefix=f"WIN-{run}")).instances) == []
-    assert other in ids(flowport.list(COMPONENT, Filter(instance_id_prefix=f"win-{run}")).instances)
+    assert ids(flowport.list(COMPONENT, Filter(instance_id_prefix=f"{run}-_")).instances) == []
+    assert ids(flowport.list(COMPONENT, Filter(instance_id_prefix=run.upper())).instances) == []
+    assert other in ids(flowport.list(COMPONENT, Filter(instance_id_prefix=f"{run}")).instances)
 
 
 def test_terminate_then_purge_by_filter(flowport: FlowportClient) -> None:
-    prefix = f"bulk-{uuid.uuid4().hex[:8]}-"
+    prefix = new_id("bulk") + "-"
     started = [
         flowport.start(COMPONENT, "approval", {"id": i}, instance_id=f"{prefix}{i}").instanceID
         for i in range(3)

@@ -3,16 +3,9 @@
 from __future__ import annotations
 
 import json
-import socket
 
+from gateway.testing import refused_port
 from tests.rest import Workflows, custom_status, kinds, new_id, output
-
-
-def _closed_port_url() -> str:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return f"http://127.0.0.1:{port}/health"  # nothing listens there any more: unhealthy
 
 
 def test_a_healthy_url_is_checked_until_max_checks(api: Workflows, gateway_url: str) -> None:
@@ -30,7 +23,12 @@ def test_a_healthy_url_is_checked_until_max_checks(api: Workflows, gateway_url: 
 
 
 def test_an_unhealthy_url_alerts_once_and_runs_until_terminated(api: Workflows) -> None:
-    job = {"url": _closed_port_url(), "interval_seconds": 60, "unhealthy_interval_seconds": 0.05}
+    with refused_port() as port:  # nothing listens there while the test runs: unhealthy
+        check_an_unhealthy_url(api, f"http://127.0.0.1:{port}/health")
+
+
+def check_an_unhealthy_url(api: Workflows, url: str) -> None:
+    job = {"url": url, "interval_seconds": 60, "unhealthy_interval_seconds": 0.05}
     iid = api.started("monitor", new_id("monitor"), job)
 
     def checked_three_times(body: dict[str, object]) -> bool:

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import json
 import secrets
-import uuid
 from pathlib import Path
 
 from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 
 from tests.integration.observability.conftest import builtin_component_yaml, tracing_env
-from tests.rest import Workflows
+from tests.rest import Workflows, new_id
 from tests.servers.otlp import OtlpReceiver, ReceivedSpan
 
 START_ROUTE = "POST /v1.0/workflows/{component}/{workflowName}/start"
@@ -32,7 +31,7 @@ def test_a_start_is_one_trace_counted_and_logged(serve, otlp_receiver: OtlpRecei
         [resources], env=tracing_env(otlp_receiver, "gateway-under-test"), args=["--log-format", "json"]
     )
     caller_trace, caller_span = secrets.token_hex(16), secrets.token_hex(8)
-    instance = f"obs-{uuid.uuid4().hex[:12]}"
+    instance = new_id("obs")
     started_before = gateway.sample(
         "flowport_workflow_operation",
         "_total",
@@ -133,7 +132,7 @@ def test_text_logs_name_the_instance_and_metrics_need_no_token(serve, tmp_path: 
     resources.mkdir()
     (resources / "builtin.yaml").write_text(builtin_component_yaml(tmp_path))
     gateway = serve([resources], args=["--api-token", "s3cret"])
-    instance = f"text-{uuid.uuid4().hex[:12]}"
+    instance = new_id("text")
     answer = gateway.api.post(
         f"/v1.0/workflows/builtin/Greeting/start?instanceID={instance}",
         json="Ada",

@@ -8,7 +8,6 @@ import os
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -18,6 +17,7 @@ import httpx
 import pytest
 
 from tests.integration.openapi.conftest import COMPONENT, TOKEN
+from tests.rest import new_id
 
 GENERATOR = Path(sys.executable).parent / "openapi-python-client"
 PACKAGE = "flowport_generated"
@@ -74,7 +74,7 @@ def test_every_operation_through_the_generated_client(generated: ModuleType, api
 def every_operation(generated: ModuleType, client: Any, anonymous: Any) -> None:
     component = model("Component")(COMPONENT)
     Problem, RuntimeStatus = model("Problem"), model("RuntimeStatus")
-    instance = f"gen-{uuid.uuid4().hex[:8]}"
+    instance = new_id("gen")
 
     assert op("health.healthz").sync_detailed(client=client).status_code == 204
     assert op("health.readyz").sync_detailed(client=client).status_code == 204
@@ -127,7 +127,7 @@ def every_operation(generated: ModuleType, client: Any, anonymous: Any) -> None:
     assert isinstance(missing, Problem)
     assert (missing.status, missing.error_code) == (404, "ERR_INSTANCE_ID_NOT_FOUND")
 
-    other = f"gen-{uuid.uuid4().hex[:8]}"
+    other = new_id("gen")
     op("workflows.start_workflow").sync(
         component, "order_processing", client=client, body=ORDER, instance_id=other
     )

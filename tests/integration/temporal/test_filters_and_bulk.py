@@ -10,7 +10,7 @@ import pytest
 
 from flowport_client import Filter, FlowportClient, models
 from tests.integration.temporal.conftest import COMPONENT
-from tests.rest import WAIT, Workflows
+from tests.rest import WAIT, Workflows, new_id
 
 pytestmark = pytest.mark.temporal
 
@@ -34,7 +34,7 @@ def wait_listed(
 
 
 def test_prefix_and_time_filters_then_terminate_and_purge_by_filter(flowport: FlowportClient) -> None:
-    prefix = f"tf-{uuid.uuid4().hex[:8]}-"
+    prefix = new_id("tf") + "-"
     # A type no worker serves: its instances stay RUNNING until terminated.
     name = f"idle_{uuid.uuid4().hex[:6]}"
     ids = [
