@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import textwrap
-import time
 from pathlib import Path
 
 import httpx
@@ -12,7 +11,8 @@ import pytest
 import contracts
 from components.builtin import BuiltinComponent
 from gateway.testing import running_gateway
-from tests.integration.builtin.hosting import WAIT, host
+from tests.integration.builtin.hosting import host
+from tests.rest import Workflows, output
 
 
 def spec(tmp_path: Path, **metadata: str) -> contracts.ComponentSpec:
@@ -88,19 +88,15 @@ def test_client_only_component_against_a_hosting_process(tmp_path: Path) -> None
             """
         )
     )
-    base = "/v1.0/workflows/remote"
     with (
         host(store, tmp_path / "side.log"),
         running_gateway([resources]) as url,
-        httpx.Client(base_url=url, timeout=60) as api,
+        httpx.Client(base_url=url, timeout=60) as client,
     ):
-        assert api.post(f"{base}/waiter/start", params={"instanceID": "w1"}).status_code == 202
-        assert api.post(f"{base}/w1/raiseEvent/go", json="a").status_code == 202
-        assert api.post(f"{base}/w1/raiseEvent/go", json="b").status_code == 202
-        deadline = time.monotonic() + WAIT
-        while (body := api.get(f"{base}/w1").json())["runtimeStatus"] != "COMPLETED":
-            assert time.monotonic() < deadline, body
-            time.sleep(0.02)
-        assert body["properties"]["dapr.workflow.output"] == '["a", "b"]'
-        assert api.post(f"{base}/w1/purge").status_code == 202
-        assert api.get(f"{base}/w1").status_code == 404
+        api = Workflows(client, "remote")
+        api.started("waiter", "w1")
+        api.accepted("w1", "raiseEvent/go", "a")
+        api.accepted("w1", "raiseEvent/go", "b")
+        assert output(api.wait_status("w1", "COMPLETED")) == ["a", "b"]
+        api.accepted("w1", "purge")
+        assert api.get("w1").status_code == 404
