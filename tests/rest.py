@@ -13,10 +13,14 @@ import os
 import re
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
+
+from gateway.testing import running_gateway
 
 #: seconds a test waits for a state: generous for a loaded 2-core machine (every wait polls)
 WAIT = 90.0
@@ -34,6 +38,13 @@ def new_id(prefix: str) -> str:
     test = re.sub(r"[^A-Za-z0-9]+", "-", current.removeprefix("test_")).strip("-")[:24]
     head = f"{prefix}-{test}" if test else prefix
     return f"{head[:47]}-{uuid.uuid4().hex[:8]}"  # room left for a suffix: at most 56 of 64
+
+
+@contextmanager
+def serve_component(resources: Path, component: str) -> Iterator[Workflows]:
+    """A real gateway on the component YAML in ``resources``, and ``component``'s routes on it."""
+    with running_gateway([resources]) as base_url, httpx.Client(base_url=base_url, timeout=60.0) as client:
+        yield Workflows(client, component)
 
 
 class Workflows:

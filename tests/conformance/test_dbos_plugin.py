@@ -17,14 +17,12 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import yaml
 
 from contracts import ALL_CAPABILITIES
 from contracts.conformance import ComponentConformance, Facts
-from gateway.testing import running_gateway
-from tests.rest import Workflows, custom_status
+from tests.rest import Workflows, custom_status, serve_component
 
 REPO = Path(__file__).resolve().parents[2]
 PLUGIN = REPO / "examples" / "plugins" / "flowport-dbos"
@@ -84,8 +82,8 @@ class TestDbosBehaviour:
     def api(cls, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workflows]:
         installed_version()
         resources = write_resources(tmp_path_factory.mktemp("dbos-behaviour"))
-        with running_gateway([resources]) as url, httpx.Client(base_url=url, timeout=60) as client:
-            yield Workflows(client, "dbos")
+        with serve_component(resources, "dbos") as api:
+            yield api
 
     def test_an_event_raised_while_paused_is_delivered_on_resume(self, api: Workflows) -> None:
         api.started("await_approval", "paused-event")
@@ -161,12 +159,10 @@ class TestDbosBehaviour:
 def test_a_waiting_workflow_survives_a_gateway_restart(tmp_path: Path) -> None:
     installed_version()
     resources = write_resources(tmp_path)
-    with running_gateway([resources]) as url, httpx.Client(base_url=url, timeout=60) as client:
-        api = Workflows(client, "dbos")
+    with serve_component(resources, "dbos") as api:
         api.started("await_approval", "durable", {"request": "refund"})
         api.wait_status("durable", "RUNNING")
-    with running_gateway([resources]) as url, httpx.Client(base_url=url, timeout=60) as client:
-        api = Workflows(client, "dbos")
+    with serve_component(resources, "dbos") as api:
         assert api.state("durable")["runtimeStatus"] in {"PENDING", "RUNNING"}
         assert api.post("durable", "raiseEvent/approval", True).status_code == 202
         state = api.wait_status("durable", "COMPLETED")

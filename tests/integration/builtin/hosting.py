@@ -34,3 +34,17 @@ def host(store: Path, side_file: Path) -> Iterator[subprocess.Popen[str]]:
         process.wait(timeout=WAIT)
         if process.stdout is not None:
             process.stdout.close()
+
+
+def orders_component(resources: Path, **metadata: str) -> Path:
+    """The ``orders`` component over the test workflows (``workflows.py``) in ``resources``.
+
+    Its store is ``state/orders.db`` beside the YAML; ``metadata`` adds settings.
+    """
+    settings = {"runtimes": "tests.integration.builtin.workflows:wfr", "store": "state/orders.db", **metadata}
+    items = "".join(f"  - {{name: {key}, value: '{value}'}}\n" for key, value in settings.items())
+    (resources / "orders.yaml").write_text(
+        "apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata: {name: orders}\n"
+        f"spec:\n  type: workflow.builtin\n  version: v1\n  metadata:\n{items}"
+    )
+    return resources

@@ -5,14 +5,12 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
-import httpx
 import pytest
 
 import contracts
 from components.builtin import BuiltinComponent
-from gateway.testing import running_gateway
 from tests.integration.builtin.hosting import host
-from tests.rest import Workflows, output
+from tests.rest import output, serve_component
 
 
 def spec(tmp_path: Path, **metadata: str) -> contracts.ComponentSpec:
@@ -88,12 +86,7 @@ def test_client_only_component_against_a_hosting_process(tmp_path: Path) -> None
             """
         )
     )
-    with (
-        host(store, tmp_path / "side.log"),
-        running_gateway([resources]) as url,
-        httpx.Client(base_url=url, timeout=60) as client,
-    ):
-        api = Workflows(client, "remote")
+    with host(store, tmp_path / "side.log"), serve_component(resources, "remote") as api:
         api.started("waiter", "w1")
         api.accepted("w1", "raiseEvent/go", "a")
         api.accepted("w1", "raiseEvent/go", "b")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import textwrap
 import time
 from collections.abc import Iterator
 
@@ -10,6 +9,7 @@ import pytest
 
 from flowport_client import Filter, FlowportClient, ProblemError, models
 from gateway.testing import running_gateway
+from tests.integration.builtin.hosting import orders_component
 from tests.rest import new_id
 
 COMPONENT = "orders"
@@ -19,21 +19,7 @@ WAIT = 30.0
 @pytest.fixture(scope="module")
 def flowport(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FlowportClient]:
     resources = tmp_path_factory.mktemp("resources")
-    (resources / "orders.yaml").write_text(
-        textwrap.dedent(
-            """
-            apiVersion: dapr.io/v1alpha1
-            kind: Component
-            metadata: {name: orders}
-            spec:
-              type: workflow.builtin
-              version: v1
-              metadata:
-              - {name: runtimes, value: "tests.integration.builtin.workflows:wfr"}
-              - {name: store, value: state/orders.db}
-            """
-        )
-    )
+    orders_component(resources)
     with running_gateway([resources]) as base_url, FlowportClient(base_url) as client:
         yield client
 

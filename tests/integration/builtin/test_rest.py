@@ -2,38 +2,21 @@
 
 from __future__ import annotations
 
-import textwrap
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-import httpx
 import pytest
 
-from gateway.testing import running_gateway
-from tests.rest import Workflows, kinds, output, problem
+from tests.integration.builtin.hosting import orders_component
+from tests.rest import Workflows, kinds, output, problem, serve_component
 
 
 @pytest.fixture(scope="module")
 def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workflows]:
     resources = tmp_path_factory.mktemp("resources")
-    (resources / "orders.yaml").write_text(
-        textwrap.dedent(
-            """
-            apiVersion: dapr.io/v1alpha1
-            kind: Component
-            metadata: {name: orders}
-            spec:
-              type: workflow.builtin
-              version: v1
-              metadata:
-              - {name: runtimes, value: "tests.integration.builtin.workflows:wfr"}
-              - {name: store, value: state/orders.db}
-              - {name: maxConcurrentActivities, value: "32"}
-            """
-        )
-    )
-    with running_gateway([resources]) as base_url, httpx.Client(base_url=base_url, timeout=60) as client:
-        yield Workflows(client, "orders")
+    orders_component(resources, maxConcurrentActivities="32")
+    with serve_component(resources, "orders") as api:
+        yield api
     assert (resources / "state" / "orders.db").exists()  # the store is relative to the YAML
 
 

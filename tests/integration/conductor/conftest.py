@@ -15,8 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from gateway.testing import running_gateway
-from tests.rest import Workflows
+from tests.rest import Workflows, serve_component
 from tests.servers.conductor import EXAMPLES, ConductorServer
 
 COMPONENT = "conductor"
@@ -34,11 +33,8 @@ def conductor_env(conductor_server: ConductorServer) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def conductor_api(conductor_env: str, conductor_worker: subprocess.Popen[bytes]) -> Iterator[Workflows]:
     """A gateway serving the example component (and the worker running)."""
-    with (
-        running_gateway([EXAMPLE_RESOURCES]) as base_url,
-        httpx.Client(base_url=base_url, timeout=60.0) as client,
-    ):
-        yield Workflows(client, COMPONENT)
+    with serve_component(EXAMPLE_RESOURCES, COMPONENT) as api:
+        yield api
 
 
 @pytest.fixture(scope="session")

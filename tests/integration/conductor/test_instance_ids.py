@@ -9,9 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from gateway.testing import running_gateway
 from tests.integration.conductor.conftest import COMPONENT, EXAMPLE_RESOURCES, order
-from tests.rest import TERMINAL, Workflows, new_id, problem
+from tests.rest import TERMINAL, Workflows, new_id, problem, serve_component
 from tests.servers.gateway import GatewayProcess
 
 pytestmark = pytest.mark.conductor
@@ -52,18 +51,9 @@ def test_a_second_gateway_process_shares_the_ids(conductor_api: Workflows, secon
 
 
 def test_a_restarted_gateway_finds_its_instances(conductor_env: str) -> None:
-    with (
-        running_gateway([EXAMPLE_RESOURCES]) as base_url,
-        httpx.Client(base_url=base_url, timeout=60) as client,
-    ):
-        instance_id = Workflows(client, COMPONENT).started(
-            "order_approval", new_id("restart"), {"orderId": "r"}
-        )
-    with (
-        running_gateway([EXAMPLE_RESOURCES]) as base_url,
-        httpx.Client(base_url=base_url, timeout=60) as client,
-    ):
-        api = Workflows(client, COMPONENT)
+    with serve_component(EXAMPLE_RESOURCES, COMPONENT) as api:
+        instance_id = api.started("order_approval", new_id("restart"), {"orderId": "r"})
+    with serve_component(EXAMPLE_RESOURCES, COMPONENT) as api:
         assert api.state(instance_id)["runtimeStatus"] == "RUNNING"
         assert api.post(instance_id, "raiseEvent/approval", {"approved": False}).status_code == 202
         assert api.wait_status(instance_id, *TERMINAL)["runtimeStatus"] == "COMPLETED"

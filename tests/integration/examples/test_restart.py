@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import httpx
 import pytest
 import yaml
 
-from gateway.testing import running_gateway
 from tests.integration.examples.conftest import COMPONENT, EXAMPLE_YAML
-from tests.rest import Workflows, custom_status, new_id, output
+from tests.rest import custom_status, new_id, output, serve_component
 
 
 @pytest.fixture
@@ -26,13 +24,11 @@ def test_a_waiting_order_completes_after_a_restart(
     resources: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
     order = {"item_name": "cars", "quantity": 1, "total_cost": 6000}
-    with running_gateway([resources]) as url, httpx.Client(base_url=url, timeout=60) as client:
-        api = Workflows(client, COMPONENT)
+    with serve_component(resources, COMPONENT) as api:
         iid = api.started("order_processing", new_id("order"), order)
         api.wait_custom_status(iid, "waiting for approval")
 
-    with running_gateway([resources]) as url, httpx.Client(base_url=url, timeout=60) as client:
-        api = Workflows(client, COMPONENT)
+    with serve_component(resources, COMPONENT) as api:
         body = api.state(iid)
         assert body["runtimeStatus"] == "RUNNING"
         assert custom_status(body) == "waiting for approval"
@@ -51,13 +47,11 @@ def test_a_waiting_order_completes_after_a_restart(
 
 def test_a_durable_timer_fires_after_a_restart(resources: Path) -> None:
     order = {"item": "server", "cost": 9000, "requester": "bob", "timeout_seconds": 1}
-    with running_gateway([resources]) as url, httpx.Client(base_url=url, timeout=60) as client:
-        api = Workflows(client, COMPONENT)
+    with serve_component(resources, COMPONENT) as api:
         iid = api.started("purchase_approval", new_id("po"), order)
         api.wait_custom_status(iid, "waiting for approval")
 
-    with running_gateway([resources]) as url, httpx.Client(base_url=url, timeout=60) as client:
-        api = Workflows(client, COMPONENT)
+    with serve_component(resources, COMPONENT) as api:
         body = api.wait_status(iid)
         assert body["runtimeStatus"] == "COMPLETED"
         assert output(body) == "Cancelled: no approval within 1 seconds"

@@ -11,11 +11,9 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
-from gateway.testing import running_gateway
-from tests.rest import Workflows
+from tests.rest import Workflows, serve_component
 from tests.servers.temporal import TemporalServer, component_yaml
 
 COMPONENT = "temporal"
@@ -42,5 +40,5 @@ def temporal_api(
         component_yaml(temporal_server, name=COMPONENT, rpcTimeout="10s"),
         no_queue,
     )
-    with running_gateway([resources]) as base_url, httpx.Client(base_url=base_url, timeout=60.0) as client:
-        yield Workflows(client, COMPONENT)
+    with serve_component(resources, COMPONENT) as api:
+        yield api

@@ -5,12 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import httpx
 import pytest
 
-from gateway.testing import running_gateway
 from tests.integration.temporal.conftest import COMPONENT, write_components
-from tests.rest import Workflows, new_id
+from tests.rest import new_id, serve_component
 from tests.servers.temporal import EXAMPLES, TASK_QUEUE, TemporalServer
 
 pytestmark = pytest.mark.temporal
@@ -67,8 +65,7 @@ auth:
   secretStore: localsecrets
 """,
     )
-    with running_gateway([resources]) as base_url, httpx.Client(base_url=base_url, timeout=60.0) as client:
-        api = Workflows(client, "hosted")
+    with serve_component(resources, "hosted") as api:
         instance = api.started("chain", new_id("hosted"), "s")
         state = api.wait_status(instance, "COMPLETED")
         assert state["properties"]["dapr.workflow.output"].startswith('[{"step":"s-0"}')
@@ -82,6 +79,5 @@ def test_example_component_yaml_runs_the_example_worker(
     resources = write_components(
         tmp_path / "components", example.replace("localhost:7233", temporal_server.address)
     )
-    with running_gateway([resources]) as base_url, httpx.Client(base_url=base_url, timeout=60.0) as client:
-        api = Workflows(client, COMPONENT)
+    with serve_component(resources, COMPONENT) as api:
         api.wait_status(api.started("chain", new_id("example"), "e"), "COMPLETED")

@@ -12,12 +12,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
-from gateway.testing import refused_port, running_gateway
+from gateway.testing import refused_port
 from tests.integration.temporal.conftest import COMPONENT, write_components
-from tests.rest import WAIT, Workflows, new_id, problem
+from tests.rest import WAIT, Workflows, new_id, problem, serve_component
 from tests.servers.temporal import TemporalServer, component_yaml
 
 pytestmark = pytest.mark.temporal
@@ -53,8 +52,8 @@ def own_api(own_server: TemporalServer, tmp_path: Path) -> Iterator[Workflows]:
 @contextmanager
 def gateway_of(server: TemporalServer, tmp_path: Path, **timeouts: str) -> Iterator[Workflows]:
     resources = write_components(tmp_path / "components", component_yaml(server, **(timeouts or TIMEOUTS)))
-    with running_gateway([resources]) as base_url, httpx.Client(base_url=base_url, timeout=60.0) as client:
-        yield Workflows(client, COMPONENT)
+    with serve_component(resources, COMPONENT) as api:
+        yield api
 
 
 def test_restart_answers_503_while_down_and_recovers(own_server: TemporalServer, own_api: Workflows) -> None:
