@@ -14,15 +14,18 @@ import json
 import warnings
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 
+from components.conductor import ConductorComponent
 from components.conductor._client import ConductorClient
 from components.conductor._http import HttpError, HttpPool
 from contracts import (
     BackendTimeoutError,
     BackendUnavailableError,
     ComponentConfigError,
+    ComponentSpec,
     InstanceNotFoundError,
     InvalidRequestError,
     InvalidStateError,
@@ -342,3 +345,26 @@ async def test_a_cancelled_call_closes_its_connection(fake: FakeConductor) -> No
         gc.collect()
     assert [w for w in caught if issubclass(w.category, ResourceWarning)] == []
     await client.aclose()
+
+
+async def test_definitions_conductor_rejects_stop_start_up_naming_the_field(
+    fake: FakeConductor, tmp_path: Path
+) -> None:
+    (tmp_path / "flow.json").write_text(json.dumps({"name": "flow", "tasks": []}))
+    fake.replies = [
+        Reply(404, conductor_error(404, "No such workflow found by id: 0")),  # the API check
+        Reply(200, {"healthy": True}),  # /health
+        Reply(400, conductor_error(400, "Validation failed")),  # PUT /metadata/workflow
+    ]
+    spec = ComponentSpec(
+        name="conductor",
+        type="workflow.conductor",
+        metadata={"serverUrl": f"http://127.0.0.1:{fake.port}/api", "definitions": "flow.json"},
+        base_dir=tmp_path,
+    )
+    component = ConductorComponent(spec)
+    with pytest.raises(ComponentConfigError) as caught:
+        await component.init()
+    await component.close()
+    assert caught.value.field == "spec.metadata.definitions"
+    assert "Conductor rejected the definitions: Conductor: Validation failed" in caught.value.reason
