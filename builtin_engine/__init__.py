@@ -72,8 +72,10 @@ from builtin_engine._runtime import WorkflowRuntime, alternate_name
 from builtin_engine._schema import SCHEMA_VERSION
 from builtin_engine._sqlite import SQLiteStore, sqlite_path
 from builtin_engine._state import WorkflowHistoryEvent, WorkflowState, WorkflowStatePage, WorkflowStatus
+from builtin_engine._stats import EngineStats
 from builtin_engine._store import Store
 from builtin_engine._task import RetryPolicy, Task, when_all, when_any
+from builtin_engine._tracing import Work, WorkKind, WorkTracer
 
 __all__ = [
     "DEFAULT_STORE",
@@ -84,6 +86,7 @@ __all__ = [
     "DuplicateInstanceError",
     "Engine",
     "EngineOptions",
+    "EngineStats",
     "FailureDetails",
     "InstanceStateError",
     "InvalidContinuationTokenError",
@@ -99,6 +102,9 @@ __all__ = [
     "Task",
     "TaskFailedError",
     "UnknownInstanceError",
+    "Work",
+    "WorkKind",
+    "WorkTracer",
     "WorkflowActivityContext",
     "WorkflowAdmin",
     "WorkflowContext",

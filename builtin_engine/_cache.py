@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from builtin_engine._history import Event
@@ -41,7 +41,7 @@ class Instance:
 
     __slots__ = (
         "backlog", "committed", "created", "deferred", "execution", "inflight", "loading", "next_seq",
-        "record", "remote", "start_timer", "timers",
+        "record", "remote", "start_timer", "timers", "trace",
     )  # fmt: skip
 
     def __init__(
@@ -61,6 +61,8 @@ class Instance:
         self.deferred: Event | None = None
         self.start_timer: asyncio.TimerHandle | None = None
         self.timers: dict[int, asyncio.TimerHandle] | None = None
+        #: the W3C trace context it was started with, when traced (see ``_tracing``)
+        self.trace: Mapping[str, str] | None = None
 
     @property
     def instance_id(self) -> str:

@@ -22,7 +22,7 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Protocol, TypeVar
@@ -92,7 +92,13 @@ class Backend(Protocol):
     """What client operations run against: the in-process ``Engine``, or ``StoreBackend``."""
 
     async def schedule(
-        self, name: str, serialized_input: str | None, instance_id: str, start_at: float | None = None
+        self,
+        name: str,
+        serialized_input: str | None,
+        instance_id: str,
+        start_at: float | None = None,
+        *,
+        trace_context: Mapping[str, str] | None = None,
     ) -> str: ...
 
     async def send(self, command: Command) -> None: ...
@@ -126,8 +132,15 @@ class StoreBackend:
         return self.store
 
     async def schedule(
-        self, name: str, serialized_input: str | None, instance_id: str, start_at: float | None = None
+        self,
+        name: str,
+        serialized_input: str | None,
+        instance_id: str,
+        start_at: float | None = None,
+        *,
+        trace_context: Mapping[str, str] | None = None,
     ) -> str:
+        # The trace context is not kept: the engine that adopts the instance has no link to it.
         now = time.time()
         record = InstanceRecord(
             instance_id=instance_id,
@@ -218,11 +231,15 @@ class WorkflowAdmin:
         serialized_input: str | None,
         instance_id: str | None = None,
         start_at: datetime | None = None,
+        trace_context: Mapping[str, str] | None = None,
     ) -> str:
-        """Create an instance and return its ID once the start is durable."""
+        """Create an instance and return its ID once the start is durable; with the W3C
+        ``trace_context`` of the caller, an engine in this process traces its work."""
         iid = instance_id or uuid.uuid4().hex
         at = None if start_at is None else to_timestamp(start_at)
-        return await self._call(lambda b: b.schedule(name, serialized_input, iid, at))
+        return await self._call(
+            lambda b: b.schedule(name, serialized_input, iid, at, trace_context=trace_context)
+        )
 
     async def raise_event(self, instance_id: str, event_name: str, serialized_data: str | None) -> None:
         """Deliver an event (kept until the workflow waits for it); ignored by a finished instance."""

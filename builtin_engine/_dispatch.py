@@ -35,6 +35,7 @@ from builtin_engine._step import Stepper
 if TYPE_CHECKING:
     from builtin_engine._remote import RemoteWorkers
 from builtin_engine._store import InstanceRecord, Status
+from builtin_engine._tracing import Work, WorkKind
 
 log = logging.getLogger("builtin_engine")
 
@@ -43,7 +44,7 @@ class ActivityNotRegisteredError(Exception):
     """A workflow called an activity name nobody registered."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Job:
     """One activity execution: whose, which task, what to call with what."""
 
@@ -53,6 +54,8 @@ class _Job:
     name: str
     data: str | None
     queued_at: float
+    #: epoch seconds it started, for a traced instance (see ``_tracing``)
+    started_at: float = 0.0
 
 
 class Dispatcher:
@@ -137,6 +140,8 @@ class Dispatcher:
         self.running += 1
         self.started += 1
         self.wait_seconds += time.monotonic() - job.queued_at
+        if self.services.tracer is not None:
+            job.started_at = time.time()
         entry = self.registry.activities.get(job.name)
         if entry is None:
             error = ActivityNotRegisteredError(f"no activity named {job.name!r} is registered")
@@ -202,6 +207,22 @@ class Dispatcher:
         if inst is None or inst.execution_id != job.execution_id:
             return  # the instance ended or moved on (terminate, continue-as-new): result dropped
         inst.inflight -= 1
+        tracer = self.services.tracer
+        if tracer is not None and inst.trace is not None:
+            failure = event.failure
+            tracer.record(
+                Work(
+                    WorkKind.ACTIVITY,
+                    inst.instance_id,
+                    inst.record.name,
+                    job.name,
+                    job.task_id,
+                    inst.trace,
+                    job.started_at,
+                    event.timestamp,
+                    failure.message if failure is not None else None,
+                )
+            )
         self._stepper().deliver(inst, event)
 
     def finish_remote(self, instance_id: str, execution_id: str, event: Event) -> None:
@@ -219,8 +240,9 @@ class Dispatcher:
             inst.timers = {}
         if task_id in inst.timers:
             return
+        now = time.time()
         inst.timers[task_id] = self.services.loop.call_later(
-            max(0.0, due - time.time()), self._fire, inst.instance_id, inst.execution_id, task_id, due
+            max(0.0, due - now), self._fire, inst.instance_id, inst.execution_id, task_id, due, now
         )
 
     def arm_start(self, inst: Instance, due: float) -> None:
@@ -243,16 +265,21 @@ class Dispatcher:
         inst = self.cache.known.get(instance_id)
         return inst if inst is not None and inst.execution_id == execution_id else None
 
-    def _fire(self, instance_id: str, execution_id: str, task_id: int, due: float) -> None:
+    def _fire(self, instance_id: str, execution_id: str, task_id: int, due: float, armed: float) -> None:
         inst = self._current(instance_id, execution_id)
         if inst is None:
             return
         if inst.timers is not None:
             inst.timers.pop(task_id, None)
         # The loop's clock may run a hair ahead of the wall clock: never show a timer firing early.
-        self._stepper().deliver(
-            inst, Event(EventType.TIMER_FIRED, max(time.time(), due), task_id, fire_at=due)
-        )
+        fired = max(time.time(), due)
+        tracer = self.services.tracer
+        if tracer is not None and inst.trace is not None:
+            work = Work(
+                WorkKind.TIMER, instance_id, inst.record.name, "timer", task_id, inst.trace, armed, fired
+            )
+            tracer.record(work)
+        self._stepper().deliver(inst, Event(EventType.TIMER_FIRED, fired, task_id, fire_at=due))
 
     def _start_due(self, instance_id: str, execution_id: str) -> None:
         inst = self._current(instance_id, execution_id)

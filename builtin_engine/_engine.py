@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from builtin_engine._cache import Instance, InstanceCache
@@ -30,8 +30,10 @@ from builtin_engine._registry import Registry
 from builtin_engine._remote import RemoteWorkers
 from builtin_engine._retention import Retention, RetentionPolicy
 from builtin_engine._services import Services
+from builtin_engine._stats import EngineStats
 from builtin_engine._step import Stepper
 from builtin_engine._store import InstanceQuery, InstanceRecord, Page, Status, Store, Stored, WriteUnit
+from builtin_engine._tracing import WorkTracer
 from builtin_engine._writer import Callback, future_callback
 
 __all__ = ["Engine", "EngineOptions", "running_engine"]
@@ -70,10 +72,18 @@ class EngineOptions:
 class Engine:
     """Runs the workflows of ``registry`` against ``store`` on the running asyncio loop."""
 
-    def __init__(self, store: Store, registry: Registry, options: EngineOptions | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        registry: Registry,
+        options: EngineOptions | None = None,
+        *,
+        tracer: WorkTracer | None = None,
+    ) -> None:
         self.store = store
         self.registry = registry
         self.options = options or EngineOptions()
+        self.tracer = tracer
         self.cache = InstanceCache(self.options.max_cached_instances)
         self._services: Services | None = None
         self._step: Stepper | None = None
@@ -137,7 +147,7 @@ class Engine:
         loop = asyncio.get_running_loop()
         self._lock = StoreLock.acquire(self.store.identity)
         try:
-            services = self._services = Services(self.store, loop, self.cache)
+            services = self._services = Services(self.store, loop, self.cache, self.tracer)
             await services.read(self.store.open)
             active = await services.read(self.store.load_active)
             dispatch = self._dispatch = Dispatcher(
@@ -203,6 +213,32 @@ class Engine:
             self._lock.release()
             self._lock = None
 
+    async def stats(self) -> EngineStats:
+        """A snapshot of the engine's counters and gauges (two small store reads)."""
+        services, dispatch, inbox = self.services, self.dispatch, self.inbox
+        counts = await services.read(self.store.count_by_status)
+        waiting, oldest = await services.read(self.store.inbox_backlog, inbox.cursor)
+        cache, writer = self.cache, services.writer
+        return EngineStats(
+            instances={status.value: counts.get(status, 0) for status in Status},
+            steps_applied=self.step.steps,
+            activities_running=dispatch.running,
+            activities_queued=len(dispatch.queued),
+            activities_started=dispatch.started,
+            activity_wait_seconds=dispatch.wait_seconds,
+            timers_pending=sum(len(inst.timers) for inst in cache.known.values() if inst.timers),
+            commits=writer.batches,
+            committed_writes=writer.units,
+            commit_seconds=writer.commit_seconds,
+            cached_instances=len(cache.live),
+            cache_capacity=cache.capacity,
+            cache_hits=cache.hits,
+            cache_misses=cache.misses,
+            cache_evictions=cache.evictions,
+            inbox_waiting=waiting,
+            inbox_lag_seconds=max(0.0, time.time() - oldest) if oldest is not None else 0.0,
+        )
+
     # -- operations for clients -------------------------------------------------------------------
 
     async def schedule(
@@ -213,11 +249,13 @@ class Engine:
         start_at: float | None = None,
         *,
         replace_terminal: bool = False,
+        trace_context: Mapping[str, str] | None = None,
     ) -> str:
         """Create and start an instance; returns once the start is durable.
 
         ``DuplicateInstanceError`` when the ID is in use; with ``replace_terminal`` a finished
-        instance under that ID is replaced (Durable Task's rule), a running one never is.
+        instance under that ID is replaced (Durable Task's rule), a running one never is. With a
+        ``trace_context`` its work is reported to the engine's tracer (see ``_tracing``).
         """
         self._check_running()
         if instance_id in self.cache.known:
@@ -236,6 +274,7 @@ class Engine:
         )
         step = self.step
         inst = step.new_instance(record)
+        inst.trace = dict(trace_context) if trace_context else None
         started = started_event(name, serialized_input, max(now, start_at or now), record.execution_id)
         created = inst.created = self.loop.create_future()
         self.cache.add(inst)

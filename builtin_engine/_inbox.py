@@ -33,7 +33,8 @@ class Inbox:
         self.services = services
         self.poll_interval = poll_interval
         self._handle = handle
-        self._cursor = 0
+        #: the ID of the last message taken
+        self.cursor = 0
         self._lock = asyncio.Lock()
         #: when the last poll ran and how many messages it took (for operators)
         self.last_poll = 0.0
@@ -52,9 +53,9 @@ class Inbox:
         """Take every message not taken yet."""
         async with self._lock:
             store = self.services.store
-            messages = await self.services.read(store.read_inbox, self._cursor, 1000)
+            messages = await self.services.read(store.read_inbox, self.cursor, 1000)
             self.last_poll = time.time()
             self.last_batch = len(messages)
             for message in messages:
-                self._cursor = max(self._cursor, message.id)
+                self.cursor = max(self.cursor, message.id)
                 await self._handle(message)

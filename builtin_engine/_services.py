@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from builtin_engine._store import InstanceRecord, Store, WriteUnit
+from builtin_engine._tracing import WorkTracer
 from builtin_engine._writer import GroupCommitter
 
 if TYPE_CHECKING:
@@ -31,9 +32,17 @@ Watcher = Callable[[InstanceRecord], None]
 class Services:
     """The running engine's shared machinery (created by ``Engine.start``)."""
 
-    def __init__(self, store: Store, loop: asyncio.AbstractEventLoop, cache: InstanceCache) -> None:
+    def __init__(
+        self,
+        store: Store,
+        loop: asyncio.AbstractEventLoop,
+        cache: InstanceCache,
+        tracer: WorkTracer | None = None,
+    ) -> None:
         self.store = store
         self.loop = loop
+        #: where the work of traced instances goes (see ``_tracing``)
+        self.tracer = tracer
         self._cache = cache
         self.reads = ThreadPoolExecutor(max_workers=2, thread_name_prefix="flowport-read")
         self.writer = GroupCommitter(store, loop, on_commit=self.committed)

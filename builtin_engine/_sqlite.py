@@ -390,6 +390,18 @@ class SQLiteStore(Store):
                     frontier.append(child)
         return doomed
 
+    def count_by_status(self) -> dict[Status, int]:
+        rows = self._conn().execute("SELECT status, count(*) FROM instances GROUP BY status")
+        return {Status(status): count for status, count in rows}
+
+    def inbox_backlog(self, after_id: int) -> tuple[int, float | None]:
+        count, oldest = (
+            self._conn()
+            .execute("SELECT count(*), min(created_at) FROM inbox WHERE id > ?", (after_id,))
+            .fetchone()
+        )
+        return int(count), oldest
+
     def read_inbox(self, after_id: int, limit: int) -> list[InboxMessage]:
         rows = self._conn().execute(
             "SELECT id, instance_id, kind, name, data, reason, recursive FROM inbox "

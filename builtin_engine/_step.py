@@ -26,6 +26,7 @@ from builtin_engine._registry import Registry
 from builtin_engine._replay import DurableTask, Execution, Outcome, TimerTask
 from builtin_engine._services import Services
 from builtin_engine._store import InstanceRecord, Status, Stored, WriteUnit
+from builtin_engine._tracing import Work, WorkKind
 from builtin_engine._writer import Callback
 
 if TYPE_CHECKING:
@@ -251,6 +252,8 @@ class Stepper:
     def _apply(self, inst: Instance, event: Event, unit: WriteUnit) -> None:
         execution = inst.execution
         assert isinstance(execution, Execution)
+        traced = inst.trace is not None and self.services.tracer is not None
+        began = time.time() if traced else 0.0
         try:
             execution.apply(event)
         except NonDeterminismError as exc:
@@ -258,6 +261,27 @@ class Stepper:
             execution.outcome = Outcome(EventType.WORKFLOW_FAILED, failure=FailureDetails.of(exc))
         self.steps += 1
         self._record(inst, unit)
+        if traced:
+            self._traced_turn(inst, event, execution, began)
+
+    def _traced_turn(self, inst: Instance, event: Event, execution: Execution, began: float) -> None:
+        assert self.services.tracer is not None
+        assert inst.trace is not None
+        outcome = execution.outcome
+        failure = outcome.failure if outcome is not None else None
+        self.services.tracer.record(
+            Work(
+                WorkKind.TURN,
+                inst.instance_id,
+                inst.record.name,
+                event.type.name,
+                None,
+                inst.trace,
+                began,
+                time.time(),
+                failure.message if failure is not None else None,
+            )
+        )
 
     def _record(self, inst: Instance, unit: WriteUnit) -> None:
         """Record and carry out the step's commands, and update the instance's record."""

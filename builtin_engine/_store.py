@@ -192,6 +192,15 @@ class Store(abc.ABC):
         """Inbox messages with an ID above ``after_id``, oldest first."""
 
     @abc.abstractmethod
+    def count_by_status(self) -> dict[Status, int]:
+        """How many instances the store holds in each status (absent: none)."""
+
+    @abc.abstractmethod
+    def inbox_backlog(self, after_id: int) -> tuple[int, float | None]:
+        """How many inbox messages have an ID above ``after_id``, and when the oldest of them
+        was left (epoch seconds; ``None`` when there is none)."""
+
+    @abc.abstractmethod
     def post(
         self, command: Command, create: InstanceRecord | None = None, started: Event | None = None
     ) -> None:

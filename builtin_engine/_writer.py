@@ -13,6 +13,7 @@ import asyncio
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -49,8 +50,10 @@ class GroupCommitter:
         self._queue: queue.SimpleQueue[_Item] = queue.SimpleQueue()
         self._max_batch = max_batch
         self._thread = threading.Thread(target=self._run, name="flowport-writer", daemon=True)
+        #: transactions committed, the units they held, and the seconds they took, since start
         self.batches = 0
         self.units = 0
+        self.commit_seconds = 0.0
         self.failure: BaseException | None = None
 
     def start(self) -> None:
@@ -90,6 +93,7 @@ class GroupCommitter:
             if not items:
                 continue
             units = [item.unit for item in items if item.unit is not None]
+            began = time.perf_counter()
             try:
                 errors = self._store.write(units)
             except BaseException as exc:  # the disk or the database failed: nothing of it is durable
@@ -98,6 +102,7 @@ class GroupCommitter:
                 errors = [exc] * len(items)
             self.batches += 1
             self.units += len(items)
+            self.commit_seconds += time.perf_counter() - began
             landed = [unit for unit, error in zip(units, errors, strict=True) if error is None]
             callbacks = [
                 (item.callback, error) for item, error in zip(items, errors, strict=True) if item.callback

@@ -2,7 +2,8 @@
 
 A plugin author needs only this package: subclass ``WorkflowComponent``, declare its
 ``capabilities``, parse metadata with ``parse_metadata``, raise the errors below, and register
-the class under the ``flowport.components`` entry-point group by its ``spec.type``.
+the class under the ``flowport.components`` entry-point group by its ``spec.type``. Wrap each
+call to the runtime in ``backend_call`` so that operators see its latency and its span.
 """
 
 from contracts._component import (
@@ -27,6 +28,7 @@ from contracts._errors import (
     WorkflowError,
 )
 from contracts._status import RuntimeStatus
+from contracts._telemetry import LATENCY_BUCKETS, BackendCall, backend_call, trace_context
 from contracts._types import (
     ALL_CAPABILITIES,
     BASIC_LIST_FILTERS,
@@ -64,6 +66,8 @@ __all__ = [
     "ALL_CAPABILITIES",
     "BASIC_LIST_FILTERS",
     "ENTRY_POINT_GROUP",
+    "LATENCY_BUCKETS",
+    "BackendCall",
     "BackendTimeoutError",
     "BackendUnavailableError",
     "BulkFailure",
@@ -106,6 +110,8 @@ __all__ = [
     "WorkflowComponent",
     "WorkflowDefinition",
     "WorkflowError",
+    "backend_call",
     "parse_duration",
     "parse_metadata",
+    "trace_context",
 ]

@@ -283,7 +283,10 @@ class WorkflowApi:
         if instance_id is not None:
             attributes["flowport.instance_id"] = instance_id
         with self._tracer.start_as_current_span(
-            f"{operation} {target.name}", attributes=attributes, record_exception=False
+            f"{operation} {target.name}",
+            attributes=attributes,
+            record_exception=False,
+            set_status_on_exception=False,
         ) as span:
             try:
                 yield

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import pytest
 
-pytest_plugins = ["tests.servers.temporal", "tests.servers.conductor"]
+pytest_plugins = ["tests.servers.otlp", "tests.servers.temporal", "tests.servers.conductor"]
 
 
 def _server_fixtures() -> dict[str, tuple[float, float]]:

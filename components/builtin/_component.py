@@ -21,6 +21,8 @@ import pydantic
 
 import builtin_engine as wf
 from components.builtin._definitions import Definitions
+from components.builtin._metrics import ENGINE_METRICS
+from components.builtin._tracing import SpanTracer
 from contracts import (
     ALL_CAPABILITIES,
     BackendUnavailableError,
@@ -55,6 +57,7 @@ from contracts import (
     WorkflowError,
     parse_duration,
     parse_metadata,
+    trace_context,
 )
 
 _REFERENCE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
@@ -164,7 +167,7 @@ class BuiltinComponent(WorkflowComponent):
                 poll_interval=self.metadata.poll_interval,
                 retention=self._retention(),
             )
-            engine = wf.Engine(store, registry, options)
+            engine = wf.Engine(store, registry, options, tracer=SpanTracer(self.name))
             try:
                 await engine.start()
             except (wf.StoreLockedError, wf.StoreVersionError) as exc:
@@ -173,6 +176,7 @@ class BuiltinComponent(WorkflowComponent):
                 raise self._config_error(f"cannot open the store {self.store_path}: {exc}", "store") from None
             self.registry = registry
             self.engine = engine
+            ENGINE_METRICS.add(self.name, engine)
         else:
             if self._retention() is not None:
                 raise self._config_error(
@@ -221,6 +225,7 @@ class BuiltinComponent(WorkflowComponent):
     async def close(self) -> None:
         engine, self.engine = self.engine, None
         if engine is not None:
+            ENGINE_METRICS.remove(self.name)
             await engine.stop()
 
     @property
@@ -257,7 +262,11 @@ class BuiltinComponent(WorkflowComponent):
             )
         with _mapped(request.instance_id):
             await self.admin.schedule(
-                request.workflow_name, request.serialized_input, request.instance_id, request.start_at
+                request.workflow_name,
+                request.serialized_input,
+                request.instance_id,
+                request.start_at,
+                trace_context=trace_context(),
             )
 
     async def get(self, request: GetRequest) -> InstanceState:

@@ -42,6 +42,7 @@ from contracts import (
     InvalidRequestError,
     InvalidStateError,
     WorkflowError,
+    backend_call,
 )
 
 _MAX_MESSAGE = 500
@@ -57,8 +58,11 @@ class ConductorClient:
     what Conductor's 404 means for the call.
     """
 
-    def __init__(self, api_url: str, *, timeout: float, auth: tuple[str, str] | None = None) -> None:
+    def __init__(
+        self, api_url: str, *, timeout: float, auth: tuple[str, str] | None = None, component: str = ""
+    ) -> None:
         self.api_url = api_url
+        self._component = component
         parts = urlsplit(api_url)
         self._prefix = parts.path.rstrip("/")
         self._pool = HttpPool(f"{parts.scheme}://{parts.netloc}", timeout=timeout)
@@ -187,10 +191,14 @@ class ConductorClient:
     async def _exchange(
         self, method: str, target: str, *, body: bytes | None, auth: bool, instance_id: str | None = None
     ) -> HttpResponse:
-        try:
-            return await self._pool.request(method, target, headers=await self._headers(auth), body=body)
-        except HttpError as exc:
-            raise self._network_error(exc, method, instance_id) from None
+        # Timed as "METHOD /path/{}" (no IDs in the label); in a traced request, a span whose
+        # W3C context goes along as the traceparent header.
+        with backend_call(self._component, _call_name(method, target, self._prefix)) as traced:
+            headers = {**await self._headers(auth), **traced.trace_context()}
+            try:
+                return await self._pool.request(method, target, headers=headers, body=body)
+            except HttpError as exc:
+                raise self._network_error(exc, method, instance_id) from None
 
     async def _headers(self, auth: bool) -> dict[str, str]:
         headers = dict(_HEADERS)
@@ -243,6 +251,36 @@ class ConductorClient:
                 instance_id=instance_id,
             )
         return decoded
+
+
+#: the literal segments of the paths the component calls; any other segment is an ID or a name
+_LITERAL_SEGMENTS = frozenset(
+    {
+        "workflow",
+        "search",
+        "pause",
+        "resume",
+        "remove",
+        "tasks",
+        "metadata",
+        "taskdefs",
+        "names-and-versions",
+        "token",
+        "health",
+        "bulk",
+        "terminate",
+        "restart",
+        "retry",
+        "rerun",
+    }
+)
+
+
+def _call_name(method: str, target: str, prefix: str) -> str:
+    """``GET /workflow/{}`` for ``GET /api/workflow/8f2c...?includeTasks=false``."""
+    path = target.split("?", 1)[0].removeprefix(prefix)
+    segments = [s if s in _LITERAL_SEGMENTS else "{}" for s in path.strip("/").split("/") if s]
+    return f"{method} /{'/'.join(segments)}"
 
 
 def _translate(

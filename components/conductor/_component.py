@@ -50,6 +50,7 @@ from contracts import (
     TerminateRequest,
     WorkflowComponent,
     WorkflowError,
+    trace_context,
 )
 
 _TERMINAL = frozenset({"COMPLETED", "FAILED", "TIMED_OUT", "TERMINATED"})
@@ -77,7 +78,10 @@ class ConductorComponent(WorkflowComponent):
 
     async def init(self) -> None:
         client = ConductorClient(
-            self.settings.api_url, timeout=self.settings.request_timeout, auth=self.settings.auth
+            self.settings.api_url,
+            timeout=self.settings.request_timeout,
+            auth=self.settings.auth,
+            component=self.name,
         )
         self._client, self._index = client, InstanceIndex(client)
         await client.check_api()
@@ -124,7 +128,7 @@ class ConductorComponent(WorkflowComponent):
         body: dict[str, Any] = {
             "name": request.workflow_name,
             "correlationId": request.instance_id,
-            "input": workflow_input(request.serialized_input),
+            "input": workflow_input(request.serialized_input, trace_context()),
         }
         version = request.options.get("version")
         if version is not None:

@@ -31,6 +31,10 @@ CONDUCTOR_STATUSES: Mapping[RuntimeStatus, tuple[str, ...]] = {
 
 FAILURE_TYPES = {"FAILED": "WorkflowFailed", "TIMED_OUT": "WorkflowTimedOut"}
 
+#: The workflow input key under which a traced start carries its W3C trace context
+#: (``traceparent``, ``tracestate``), so that a definition can hand it to its tasks' workers
+#: (``${workflow.input._traceContext.traceparent}``). Never shown back as input.
+TRACE_CONTEXT_KEY = "_traceContext"
 #: task types that wait for an outside signal: raise event completes them
 EVENT_TASK_TYPES = frozenset({"WAIT", "HUMAN"})
 #: task types that only steer the flow; shown as OTHER events, not as activities
@@ -87,7 +91,7 @@ def instance_state(
         runtime_status=runtime,
         created_at=created,
         last_updated_at=max(updated, created),
-        serialized_input=_dumps(workflow.get("input")) if fetch_payloads else None,
+        serialized_input=_dumps(_shown_input(workflow.get("input"))) if fetch_payloads else None,
         serialized_output=(
             _dumps(workflow.get("output")) if fetch_payloads and runtime is RuntimeStatus.COMPLETED else None
         ),
@@ -125,7 +129,7 @@ def summary_state(summary: Mapping[str, Any]) -> InstanceState:
         runtime_status=runtime,
         created_at=created,
         last_updated_at=max(updated, created),
-        serialized_input=_json_text(summary.get("input")),
+        serialized_input=_input_text(summary.get("input")),
         serialized_output=_json_text(summary.get("output")) if runtime is RuntimeStatus.COMPLETED else None,
         failure=failure,
         properties=_properties(
@@ -166,7 +170,9 @@ def history_events(workflow: Mapping[str, Any]) -> list[HistoryEvent]:
 
     status = str(workflow.get("status", ""))
     started = _from_millis(workflow.get("createTime") or workflow.get("startTime"))
-    add(started, EventKind.WORKFLOW_STARTED, workflow.get("workflowName"), workflow.get("input"))
+    add(
+        started, EventKind.WORKFLOW_STARTED, workflow.get("workflowName"), _shown_input(workflow.get("input"))
+    )
     for task in sorted(_tasks(workflow), key=lambda t: int(t.get("seq") or 0)):
         _task_events(task, add)
     end = _from_millis(workflow.get("endTime"))
@@ -266,12 +272,26 @@ def event_output(serialized_data: str | None) -> dict[str, Any]:
     return value if isinstance(value, dict) else {"data": value}
 
 
-def workflow_input(serialized_input: str | None) -> dict[str, Any]:
-    """Start input as a Conductor input map: an object as it is, any other value under ``input``."""
-    if serialized_input is None:
-        return {}
-    value = json.loads(serialized_input)
-    return value if isinstance(value, dict) else {"input": value}
+def workflow_input(serialized_input: str | None, trace: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Start input as a Conductor input map: an object as it is, any other value under ``input``;
+    with the W3C ``trace`` context of the starting request under ``TRACE_CONTEXT_KEY``."""
+    value = {} if serialized_input is None else json.loads(serialized_input)
+    value = value if isinstance(value, dict) else {"input": value}
+    return {**value, TRACE_CONTEXT_KEY: dict(trace)} if trace else value
+
+
+def _shown_input(value: Any) -> Any:
+    """The input as its caller gave it, without the trace context Flowport added."""
+    if isinstance(value, dict) and TRACE_CONTEXT_KEY in value:
+        return {key: item for key, item in value.items() if key != TRACE_CONTEXT_KEY}
+    return value
+
+
+def _input_text(text: object) -> str | None:
+    shown = _json_text(text)
+    if shown is None or TRACE_CONTEXT_KEY not in shown:
+        return shown
+    return _dumps(_shown_input(json.loads(shown)))
 
 
 def _tasks(workflow: Mapping[str, Any]) -> Iterable[Mapping[str, Any]]:

@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
-from temporalio.api.common.v1 import WorkflowExecution, WorkflowType
+from temporalio.api.common.v1 import Header, WorkflowExecution, WorkflowType
 from temporalio.api.enums.v1 import WorkflowIdReusePolicy
 from temporalio.api.history.v1 import HistoryEvent as TemporalEvent
 from temporalio.api.taskqueue.v1 import TaskQueue
@@ -147,7 +147,11 @@ class TemporalComponent(WorkflowComponent):
         if delay is not None:
             start.workflow_start_delay.CopyFrom(proto_duration(delay))
         await conn.call(
-            "start", request.instance_id, lambda svc, t: svc.start_workflow_execution(start, timeout=t)
+            "start",
+            request.instance_id,
+            lambda svc, t: svc.start_workflow_execution(start, timeout=t),
+            name="StartWorkflowExecution",
+            header=start.header,
         )
 
     async def get(self, request: GetRequest) -> InstanceState:
@@ -218,6 +222,8 @@ class TemporalComponent(WorkflowComponent):
             "raise event",
             request.instance_id,
             lambda svc, t: svc.signal_workflow_execution(signal, timeout=t),
+            name="SignalWorkflowExecution",
+            header=signal.header,
         )
 
     async def pause(self, request: PauseRequest) -> None:
@@ -231,7 +237,10 @@ class TemporalComponent(WorkflowComponent):
         )
         try:
             await self._on_open_instance(
-                "pause", request.instance_id, lambda svc, t: svc.pause_workflow_execution(pause, timeout=t)
+                "pause",
+                request.instance_id,
+                lambda svc, t: svc.pause_workflow_execution(pause, timeout=t),
+                name="PauseWorkflowExecution",
             )
         except InvalidStateError:
             # Pausing a paused instance changes nothing; say yes, as for a repeated pause in Dapr.
@@ -249,7 +258,10 @@ class TemporalComponent(WorkflowComponent):
             request_id=str(uuid.uuid4()),
         )
         await self._on_open_instance(
-            "resume", request.instance_id, lambda svc, t: svc.unpause_workflow_execution(unpause, timeout=t)
+            "resume",
+            request.instance_id,
+            lambda svc, t: svc.unpause_workflow_execution(unpause, timeout=t),
+            name="UnpauseWorkflowExecution",
         )
 
     async def terminate(self, request: TerminateRequest) -> None:
@@ -266,18 +278,21 @@ class TemporalComponent(WorkflowComponent):
                 "terminate",
                 request.instance_id,
                 lambda svc, t: svc.terminate_workflow_execution(terminate, timeout=t),
+                name="TerminateWorkflowExecution",
             )
         except InvalidStateError:
             return  # already closed: terminate is a no-op on a terminal instance
 
-    async def _on_open_instance(self, operation: str, instance_id: str, rpc: _Rpc) -> None:
+    async def _on_open_instance(
+        self, operation: str, instance_id: str, rpc: _Rpc, *, name: str, header: Header | None = None
+    ) -> None:
         """Run an RPC that Temporal answers NOT_FOUND both for an unknown and a closed instance.
 
         The two deserve different answers (404 and 409), so a NOT_FOUND is told apart by
         describing the instance.
         """
         try:
-            await self._connection.call(operation, instance_id, rpc)
+            await self._connection.call(operation, instance_id, rpc, name=name, header=header)
         except InstanceNotFoundError:
             described = await self._describe(instance_id, operation)
             status = described.workflow_execution_info.status
@@ -356,6 +371,7 @@ class TemporalComponent(WorkflowComponent):
                 "purge",
                 execution.workflow_id,
                 lambda svc, t: svc.delete_workflow_execution(delete, timeout=t),
+                name="DeleteWorkflowExecution",
             )
 
     async def _visible(self, query: str) -> list[_Info]:
@@ -375,7 +391,10 @@ class TemporalComponent(WorkflowComponent):
             namespace=conn.namespace, page_size=page_size, next_page_token=token, query=query
         )
         page = await conn.call(
-            operation, None, lambda svc, t: svc.list_workflow_executions(listing, timeout=t)
+            operation,
+            None,
+            lambda svc, t: svc.list_workflow_executions(listing, timeout=t),
+            name="ListWorkflowExecutions",
         )
         return page.executions, page.next_page_token
 
@@ -407,7 +426,10 @@ class TemporalComponent(WorkflowComponent):
             next_page_token=token,
         )
         page = await conn.call(
-            "history", instance_id, lambda svc, t: svc.get_workflow_execution_history(fetch, timeout=t)
+            "history",
+            instance_id,
+            lambda svc, t: svc.get_workflow_execution_history(fetch, timeout=t),
+            name="GetWorkflowExecutionHistory",
         )
         return page.history.events, page.next_page_token
 
@@ -419,7 +441,10 @@ class TemporalComponent(WorkflowComponent):
             namespace=conn.namespace, execution=WorkflowExecution(workflow_id=instance_id)
         )
         return await conn.call(
-            operation, instance_id, lambda svc, t: svc.describe_workflow_execution(describe, timeout=t)
+            operation,
+            instance_id,
+            lambda svc, t: svc.describe_workflow_execution(describe, timeout=t),
+            name="DescribeWorkflowExecution",
         )
 
     async def _first_event(self, run: WorkflowExecution) -> TemporalEvent | None:
@@ -428,7 +453,10 @@ class TemporalComponent(WorkflowComponent):
             namespace=conn.namespace, execution=run, maximum_page_size=1
         )
         page = await conn.call(
-            "get", run.workflow_id, lambda svc, t: svc.get_workflow_execution_history(fetch, timeout=t)
+            "get",
+            run.workflow_id,
+            lambda svc, t: svc.get_workflow_execution_history(fetch, timeout=t),
+            name="GetWorkflowExecutionHistory",
         )
         return page.history.events[0] if page.history.events else None
 
@@ -442,6 +470,7 @@ class TemporalComponent(WorkflowComponent):
             "get",
             run.workflow_id,
             lambda svc, t: svc.get_workflow_execution_history_reverse(fetch, timeout=t),
+            name="GetWorkflowExecutionHistoryReverse",
         )
         return page.history.events[0] if page.history.events else None
 

@@ -15,13 +15,21 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import TypeVar
 
+from temporalio.api.common.v1 import Header
 from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
 from temporalio.client import Client
+from temporalio.converter import PayloadConverter
 from temporalio.service import RPCError, WorkflowService
 
 from components.temporal._errors import is_connect_failure, translate
 from components.temporal._metadata import ConnectionSettings
-from contracts import BackendUnavailableError, ComponentConfigError, ComponentHealth, WorkflowError
+from contracts import (
+    BackendUnavailableError,
+    ComponentConfigError,
+    ComponentHealth,
+    WorkflowError,
+    backend_call,
+)
 
 _log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -31,6 +39,8 @@ T = TypeVar("T")
 # accepts TCP and never answers; the guard bounds that, and such a server is unreachable.
 _GUARD_SLACK = timedelta(milliseconds=500)
 _PROBE_LIMIT = timedelta(seconds=2)
+#: the header temporalio.contrib.opentelemetry.TracingInterceptor reads the trace context from
+TRACE_HEADER = "_tracer-data"
 
 
 class Connection:
@@ -84,20 +94,34 @@ class Connection:
         operation: str,
         instance_id: str | None,
         rpc: Callable[[WorkflowService, timedelta], Awaitable[T]],
+        *,
+        name: str,
+        header: Header | None = None,
     ) -> T:
-        """Run one RPC (given the service and its deadline) and translate its failure."""
+        """Run one RPC (given the service and its deadline) and translate its failure.
+
+        ``name`` is the RPC's, for its latency metric and span. With ``header`` (the request's
+        own, on start and signal) the trace context goes to the workers, where temporalio's
+        ``TracingInterceptor`` continues the trace: the component calls raw RPCs, which client
+        interceptors never see, so it writes the interceptor's header itself.
+        """
         client = await self.open()
         timeout = self.settings.rpc_timeout
         guard = (timeout + _GUARD_SLACK).total_seconds()
-        try:
-            return await asyncio.wait_for(rpc(client.workflow_service, timeout), guard)
-        except TimeoutError:
-            raise BackendUnavailableError(
-                f"Temporal at {self.target} is unreachable: no answer to {operation} within {guard:g} s",
-                instance_id=instance_id,
-            ) from None
-        except (RPCError, RuntimeError) as exc:
-            raise self.error(exc, operation, instance_id) from exc
+        with backend_call(self._component, name) as traced:
+            if header is not None:
+                carrier = traced.trace_context()
+                if carrier:
+                    header.fields[TRACE_HEADER].CopyFrom(PayloadConverter.default.to_payloads([carrier])[0])
+            try:
+                return await asyncio.wait_for(rpc(client.workflow_service, timeout), guard)
+            except TimeoutError:
+                raise BackendUnavailableError(
+                    f"Temporal at {self.target} is unreachable: no answer to {operation} within {guard:g} s",
+                    instance_id=instance_id,
+                ) from None
+            except (RPCError, RuntimeError) as exc:
+                raise self.error(exc, operation, instance_id) from exc
 
     def error(self, exc: BaseException, operation: str, instance_id: str | None) -> WorkflowError:
         return translate(exc, operation=operation, instance_id=instance_id, target=self.target)

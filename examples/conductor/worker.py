@@ -8,16 +8,24 @@ Each ``@worker_task`` function receives the task's input parameters by name and 
 output. ``charge_payment`` declines an amount above the credit limit with a
 ``NonRetryableException``, which fails the task (and so the ``declined_payment`` workflow)
 without retries.
+
+With ``OTEL_EXPORTER_OTLP_ENDPOINT`` set, ``ship_order`` continues the trace of the Flowport
+request that started its workflow: the gateway puts that request's W3C trace context in the
+workflow input (``_traceContext``) and the definition hands ``traceparent`` to the task.
 """
 
 # No `from __future__ import annotations` here: conductor-python converts task inputs by the
 # parameters' annotations at run time, and cannot use them as strings.
+import contextlib
 import hashlib
 import logging
+import os
 import signal
 import sys
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from conductor.client.automator.task_handler import TaskHandler
 from conductor.client.configuration.configuration import Configuration
@@ -57,8 +65,36 @@ def charge_payment(orderId: str, amount: float, creditLimit: float) -> dict:
 
 
 @worker_task(task_definition_name="ship_order")
-def ship_order(orderId: str, paymentId: str) -> dict:
-    return {"trackingNumber": _token("trk", orderId, paymentId)}
+def ship_order(orderId: str, paymentId: str, traceparent: str) -> dict:
+    with continued_trace("ship_order", traceparent):
+        return {"trackingNumber": _token("trk", orderId, paymentId)}
+
+
+_tracer: Any = None
+
+
+@contextlib.contextmanager
+def continued_trace(task: str, traceparent: str | None) -> Iterator[None]:
+    """A span for this task, child of the span ``traceparent`` names, when OpenTelemetry export
+    is configured (each worker runs in its own process: each sets up its own exporter)."""
+    global _tracer
+    if not traceparent or not os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
+        yield
+        return
+    from opentelemetry import propagate, trace
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+
+    if _tracer is None:
+        service = {} if os.environ.get("OTEL_SERVICE_NAME") else {"service.name": "conductor-worker"}
+        provider = TracerProvider(resource=Resource.create(service))
+        provider.add_span_processor(SimpleSpanProcessor(OTLPSpanExporter()))  # sent as each ends
+        _tracer = provider.get_tracer("flowport.examples.conductor")
+    parent = propagate.extract({"traceparent": traceparent})
+    with _tracer.start_as_current_span(task, context=parent, kind=trace.SpanKind.CONSUMER):
+        yield
 
 
 def main() -> int:

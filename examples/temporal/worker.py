@@ -20,13 +20,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import signal
 import sys
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 from temporalio import activity, workflow
-from temporalio.client import Client
+from temporalio.client import Client, Interceptor
 from temporalio.exceptions import ApplicationError
 from temporalio.worker import Worker
 
@@ -147,14 +149,37 @@ WORKFLOWS = [Chain, Approval, Fail, Countdown, Progress, Parent]
 ACTIVITIES = [step, reject]
 
 
-async def connect(address: str, namespace: str, wait: float, stop: asyncio.Event) -> Client | None:
+def tracing() -> tuple[list[Interceptor], Callable[[], None]]:
+    """temporalio's ``TracingInterceptor`` when OpenTelemetry export is configured (the standard
+    ``OTEL_EXPORTER_OTLP_ENDPOINT``): workflows started or signalled through Flowport then
+    continue the trace of the request that did it, with their activities as its children.
+    Returns the client interceptors and what exports the last spans at exit."""
+    if not os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
+        return [], lambda: None
+    from opentelemetry import trace
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+    from temporalio.contrib.opentelemetry import TracingInterceptor
+
+    service = {} if os.environ.get("OTEL_SERVICE_NAME") else {"service.name": "temporal-worker"}
+    provider = TracerProvider(resource=Resource.create(service))
+    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+    trace.set_tracer_provider(provider)
+    return [TracingInterceptor()], provider.shutdown
+
+
+async def connect(
+    address: str, namespace: str, wait: float, stop: asyncio.Event, interceptors: list[Interceptor]
+) -> Client | None:
     """A client once the server answers; ``None`` if stopped first. Exits past ``wait`` (0: never)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + wait if wait else None
     waiting = False
     while not stop.is_set():
         try:
-            return await Client.connect(address, namespace=namespace)
+            return await Client.connect(address, namespace=namespace, interceptors=interceptors)
         except RuntimeError as exc:  # temporalio's "Failed client connect: ..."
             if deadline is not None and loop.time() > deadline:
                 sys.exit(f"worker: no Temporal server at {address} after {wait:g} s: {exc}")
@@ -172,13 +197,17 @@ async def serve(address: str, namespace: str, task_queue: str, wait: float) -> N
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    client = await connect(address, namespace, wait, stop)
+    interceptors, flush = tracing()
+    client = await connect(address, namespace, wait, stop, interceptors)
     if client is None:
         return
-    async with Worker(client, task_queue=task_queue, workflows=WORKFLOWS, activities=ACTIVITIES):
-        # A test fixture waits for this line before it starts workflows.
-        print(f"worker ready on task queue {task_queue!r} at {address}", flush=True)
-        await stop.wait()
+    try:
+        async with Worker(client, task_queue=task_queue, workflows=WORKFLOWS, activities=ACTIVITIES):
+            # A test fixture waits for this line before it starts workflows.
+            print(f"worker ready on task queue {task_queue!r} at {address}", flush=True)
+            await stop.wait()
+    finally:
+        flush()
 
 
 def main() -> None:

@@ -17,8 +17,7 @@ from wsgiref.simple_server import WSGIServer
 import prometheus_client
 from prometheus_client import Counter, Gauge, Histogram
 
-#: seconds; the gateway answers in a millisecond, a slow backend in seconds
-LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+from contracts import LATENCY_BUCKETS
 
 OPERATIONS = Counter(
     "flowport_workflow_operation",

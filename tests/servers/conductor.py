@@ -19,7 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -27,6 +27,7 @@ import httpx
 import pytest
 
 from tests.servers._process import ServerProcess, stop_group
+from tests.servers.otlp import OtlpReceiver, tracing_env
 
 REPO = Path(__file__).resolve().parents[2]
 FETCH_SCRIPT = REPO / "scripts" / "fetch-conductor.sh"
@@ -158,10 +159,13 @@ def running_conductor(data_dir: Path | None = None) -> Iterator[ConductorServer]
 
 
 @contextmanager
-def running_worker(server: ConductorServer) -> Iterator[subprocess.Popen[bytes]]:
-    """The example worker (``examples/conductor/worker.py``) polling ``server`` in a subprocess."""
+def running_worker(
+    server: ConductorServer, env: Mapping[str, str] | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
+    """The example worker (``examples/conductor/worker.py``) polling ``server`` in a subprocess,
+    with ``env`` added to this process's environment."""
     log_path = server.data_dir / "worker.log"
-    env = {**os.environ, "CONDUCTOR_SERVER_URL": server.api_url}
+    env = {**os.environ, **(env or {}), "CONDUCTOR_SERVER_URL": server.api_url}
     with log_path.open("ab") as log:
         process = subprocess.Popen(
             [sys.executable, str(WORKER_SCRIPT)],
@@ -190,7 +194,10 @@ def conductor_server() -> Iterator[ConductorServer]:
 
 
 @pytest.fixture(scope="session")
-def conductor_worker(conductor_server: ConductorServer) -> Iterator[subprocess.Popen[bytes]]:
-    """The example worker, polling the session's server for the whole session."""
-    with running_worker(conductor_server) as process:
+def conductor_worker(
+    conductor_server: ConductorServer, otlp_receiver: OtlpReceiver
+) -> Iterator[subprocess.Popen[bytes]]:
+    """The example worker, polling the session's server for the whole session; the spans of
+    traced tasks go to the session's OTLP receiver."""
+    with running_worker(conductor_server, tracing_env(otlp_receiver, "conductor-worker")) as process:
         yield process

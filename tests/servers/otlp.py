@@ -5,7 +5,8 @@ uses (PyPI, npm, Maven Central, apt; the Go proxy would mean compiling the colle
 every fresh machine), so the receiver is this: a real HTTP server that takes what a real
 OTLP exporter sends (``POST /v1/traces``, protobuf, optionally gzip) and decodes it with the
 official ``opentelemetry-proto`` messages, exactly as a collector's OTLP/HTTP receiver does.
-Point exporters at it with ``OTEL_EXPORTER_OTLP_ENDPOINT=receiver.endpoint``.
+Point exporters at it with ``tracing_env(receiver, service)``. The session fixture
+``otlp_receiver`` starts one for the whole test session.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
     ExportTraceServiceResponse,
@@ -39,6 +41,8 @@ class ReceivedSpan:
     status_code: int
     status_message: str
     events: tuple[str, ...]
+    #: (trace ID, span ID) of each linked span
+    links: tuple[tuple[str, str], ...]
     start_ns: int
 
 
@@ -92,6 +96,7 @@ class OtlpReceiver:
                             status_code=span.status.code,
                             status_message=span.status.message,
                             events=tuple(event.name for event in span.events),
+                            links=tuple((link.trace_id.hex(), link.span_id.hex()) for link in span.links),
                             start_ns=span.start_time_unix_nano,
                         )
                     )
@@ -146,3 +151,20 @@ def running_otlp_receiver() -> Iterator[OtlpReceiver]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
+
+
+def tracing_env(receiver: OtlpReceiver, service: str) -> dict[str, str]:
+    """What an operator sets to send traces to a collector, with a short batch delay."""
+    return {
+        "OTEL_TRACES_EXPORTER": "otlp",
+        "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint,
+        "OTEL_SERVICE_NAME": service,
+        "OTEL_BSP_SCHEDULE_DELAY": "100",
+    }
+
+
+@pytest.fixture(scope="session")
+def otlp_receiver() -> Iterator[OtlpReceiver]:
+    """The session's OTLP/HTTP receiver: traced gateways and workers export to it."""
+    with running_otlp_receiver() as receiver:
+        yield receiver

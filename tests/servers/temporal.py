@@ -25,7 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -168,10 +168,15 @@ def running_temporal(
 
 @contextmanager
 def running_worker(
-    server: TemporalServer, *, task_queue: str = TASK_QUEUE, timeout: float = START_TIMEOUT
+    server: TemporalServer,
+    *,
+    task_queue: str = TASK_QUEUE,
+    timeout: float = START_TIMEOUT,
+    env: Mapping[str, str] | None = None,
 ) -> Iterator[subprocess.Popen[bytes]]:
-    """The example worker (``examples/temporal/worker.py``) on ``task_queue``, in a subprocess."""
-    process, log_path = start_worker(server, task_queue)
+    """The example worker (``examples/temporal/worker.py``) on ``task_queue``, in a subprocess
+    (with ``env`` added to this process's environment)."""
+    process, log_path = start_worker(server, task_queue, env)
     try:
         wait_for_output(process, log_path, WORKER_READY_LINE, timeout)
         yield process
@@ -179,8 +184,11 @@ def running_worker(
         stop_worker(process)
 
 
-def start_worker(server: TemporalServer, task_queue: str) -> tuple[subprocess.Popen[bytes], Path]:
-    """Start the example worker for ``server`` (running or not); returns it and its log file."""
+def start_worker(
+    server: TemporalServer, task_queue: str, env: Mapping[str, str] | None = None
+) -> tuple[subprocess.Popen[bytes], Path]:
+    """Start the example worker for ``server`` (running or not), with ``env`` added to this
+    process's environment; returns it and its log file."""
     log_path = server.data_dir / f"worker-{task_queue}.log"
     log_path.unlink(missing_ok=True)
     command = [
@@ -201,7 +209,7 @@ def start_worker(server: TemporalServer, task_queue: str) -> tuple[subprocess.Po
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            env={**os.environ, **(env or {}), "PYTHONUNBUFFERED": "1"},
         )
     return process, log_path
 

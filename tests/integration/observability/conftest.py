@@ -1,5 +1,5 @@
-"""``flowport serve`` as an operator runs it, with metrics, traces and JSON logs, and the OTLP
-receiver its traces go to (started once per session)."""
+"""``flowport serve`` as an operator runs it, with metrics, traces and JSON logs; its traces go
+to the session's OTLP receiver (``tests.servers.otlp``)."""
 
 from __future__ import annotations
 
@@ -14,23 +14,14 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.servers.gateway import GatewayProcess, without_telemetry
-from tests.servers.otlp import OtlpReceiver, running_otlp_receiver
+from tests.servers.otlp import ReceivedSpan
 
 
-@pytest.fixture(scope="session")
-def otlp_receiver() -> Iterator[OtlpReceiver]:
-    with running_otlp_receiver() as receiver:
-        yield receiver
-
-
-def tracing_env(receiver: OtlpReceiver, service: str) -> dict[str, str]:
-    """What an operator sets to send traces to a collector, with a short batch delay."""
-    return {
-        "OTEL_TRACES_EXPORTER": "otlp",
-        "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint,
-        "OTEL_SERVICE_NAME": service,
-        "OTEL_BSP_SCHEDULE_DELAY": "100",
-    }
+def only(spans: list[ReceivedSpan], name: str) -> ReceivedSpan:
+    """The one span called ``name``."""
+    found = [span for span in spans if span.name == name]
+    assert len(found) == 1, f"{name}: {spans}"
+    return found[0]
 
 
 def builtin_component_yaml(directory: Path, name: str = "builtin") -> str:
@@ -43,7 +34,7 @@ def builtin_component_yaml(directory: Path, name: str = "builtin") -> str:
           type: workflow.builtin
           version: v1
           metadata:
-          - {{name: runtimes, value: "tests.integration.builtin.workflows:wfr"}}
+          - {{name: runtimes, value: "tests.integration.builtin.workflows:wfr, tests.integration.observability.workflows:wfr"}}
           - {{name: store, value: "{directory / f"{name}.db"}"}}
         """
     )

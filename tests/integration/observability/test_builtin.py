@@ -9,18 +9,12 @@ from pathlib import Path
 
 from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 
-from tests.integration.observability.conftest import builtin_component_yaml, tracing_env
+from tests.integration.observability.conftest import builtin_component_yaml, only
 from tests.rest import Workflows, new_id
-from tests.servers.otlp import OtlpReceiver, ReceivedSpan
+from tests.servers.otlp import OtlpReceiver, ReceivedSpan, tracing_env
 
 START_ROUTE = "POST /v1.0/workflows/{component}/{workflowName}/start"
 GET_ROUTE = "GET /v1.0/workflows/{component}/{instanceID}"
-
-
-def only(spans: list[ReceivedSpan], name: str) -> ReceivedSpan:
-    found = [span for span in spans if span.name == name]
-    assert len(found) == 1, f"{name}: {spans}"
-    return found[0]
 
 
 def test_a_start_is_one_trace_counted_and_logged(serve, otlp_receiver: OtlpReceiver, tmp_path: Path) -> None:
@@ -70,6 +64,18 @@ def test_a_start_is_one_trace_counted_and_logged(serve, otlp_receiver: OtlpRecei
     assert operation.parent_span_id == request.span_id
     assert operation.attributes["flowport.instance_id"] == instance
     assert operation.status_code != Status.STATUS_CODE_ERROR
+
+    # The engine's work for the instance continues the trace under the operation's span.
+    spans = otlp_receiver.wait_for(
+        lambda got: any(s.trace_id == caller_trace and s.name == "activity greet" for s in got)
+    )
+    trace = [span for span in spans if span.trace_id == caller_trace]
+    activity = only(trace, "activity greet")
+    assert activity.parent_span_id == operation.span_id
+    assert activity.attributes["flowport.instance_id"] == instance
+    turns = [span for span in trace if span.name == "turn Greeting"]
+    assert {turn.attributes["flowport.event"] for turn in turns} >= {"WORKFLOW_STARTED", "ACTIVITY_COMPLETED"}
+    assert all(turn.parent_span_id == operation.span_id for turn in turns)
 
     # Errors are recorded on the operation's span; a 4xx does not mark the request span failed.
     failed = only(trace, "get_workflow builtin")
@@ -127,6 +133,46 @@ def test_a_start_is_one_trace_counted_and_logged(serve, otlp_receiver: OtlpRecei
     assert {"time", "level", "message"} <= access.keys()
 
 
+def test_retries_and_timers_are_spans(serve, otlp_receiver: OtlpReceiver, tmp_path: Path) -> None:
+    resources = tmp_path / "resources"
+    resources.mkdir()
+    (resources / "builtin.yaml").write_text(builtin_component_yaml(tmp_path))
+    gateway = serve([resources], env=tracing_env(otlp_receiver, "gateway-engine"))
+    trace_id = secrets.token_hex(16)
+    headers = {"traceparent": f"00-{trace_id}-{secrets.token_hex(8)}-01"}
+    persistent, nap = new_id("retry"), new_id("nap")
+    for name, instance, data in (("persistent", persistent, "fly"), ("nap", nap, 0.05)):
+        answer = gateway.api.post(
+            f"/v1.0/workflows/builtin/{name}/start?instanceID={instance}", json=data, headers=headers
+        )
+        assert answer.status_code == 202, answer.text
+    workflows = Workflows(gateway.api, "builtin")
+    workflows.wait_status(persistent, "FAILED")
+    workflows.wait_status(nap, "COMPLETED")
+
+    def of(instance: str, name: str, got: list[ReceivedSpan]) -> list[ReceivedSpan]:
+        return [
+            s
+            for s in got
+            if s.trace_id == trace_id
+            and s.name == name
+            and s.attributes.get("flowport.instance_id") == instance
+        ]
+
+    spans = otlp_receiver.wait_for(
+        lambda got: len(of(persistent, "activity explode", got)) == 3 and len(of(nap, "timer", got)) == 1
+    )
+    attempts = of(persistent, "activity explode", spans)
+    assert all(attempt.status_code == Status.STATUS_CODE_ERROR for attempt in attempts)
+    assert all("cannot fly" in attempt.status_message for attempt in attempts)
+    (timer,) = of(nap, "timer", spans)
+    assert "flowport.task_id" in timer.attributes
+    failed_turns = [
+        s for s in of(persistent, "turn persistent", spans) if s.status_code == Status.STATUS_CODE_ERROR
+    ]
+    assert len(failed_turns) == 1  # the turn that ended the workflow as failed
+
+
 def test_text_logs_name_the_instance_and_metrics_need_no_token(serve, tmp_path: Path) -> None:
     resources = tmp_path / "resources"
     resources.mkdir()
@@ -145,3 +191,47 @@ def test_text_logs_name_the_instance_and_metrics_need_no_token(serve, tmp_path: 
     assert gateway.sample("flowport_workflow_operation", "_total", operation="create_workflow") == 1
     (access,) = [line for line in gateway.log_lines() if f"instanceID={instance}" in line]
     assert access.endswith(f"202 [component=builtin instance={instance}]")
+
+
+def test_the_engine_shows_its_workings(serve, tmp_path: Path) -> None:
+    resources = tmp_path / "resources"
+    resources.mkdir()
+    (resources / "builtin.yaml").write_text(builtin_component_yaml(tmp_path))
+    gateway = serve([resources])
+
+    def engine(name: str, suffix: str = "", **labels: str) -> float:
+        return gateway.sample(f"flowport_engine_{name}", suffix, component="builtin", **labels)
+
+    assert engine("instances", status="COMPLETED") == 0
+    greeting, nap = new_id("greet"), new_id("nap")
+    workflows = Workflows(gateway.api, "builtin")
+    assert (
+        gateway.api.post(
+            f"/v1.0/workflows/builtin/Greeting/start?instanceID={greeting}", json="Ada"
+        ).status_code
+        == 202
+    )
+    workflows.wait_status(greeting, "COMPLETED")
+    assert (
+        gateway.api.post(f"/v1.0/workflows/builtin/nap/start?instanceID={nap}", json=3600).status_code == 202
+    )
+    workflows.wait_status(nap, "RUNNING")
+
+    assert engine("instances", status="COMPLETED") == 1
+    assert engine("instances", status="RUNNING") == 1
+    assert engine("timers_pending") == 1
+    assert engine("steps_applied", "_total") >= 3  # started, activity completed, ... per instance
+    assert engine("activity_wait_seconds", "_count") >= 1
+    assert engine("activities_running") == 0
+    assert engine("activity_queue_depth") == 0
+    commits = engine("commit_duration_seconds", "_count")
+    assert commits >= 1
+    assert engine("commit_batch_size", "_sum") >= commits  # each commit holds one write or more
+    assert engine("instance_cache_size") >= 1
+    assert engine("instance_cache_capacity") == 20000
+    assert engine("inbox_waiting") == 0
+
+    assert gateway.api.post(f"/v1.0/workflows/builtin/{nap}/terminate").status_code == 202
+    workflows.wait_status(nap, "TERMINATED")
+    assert engine("timers_pending") == 0
+    assert engine("instances", status="TERMINATED") == 1

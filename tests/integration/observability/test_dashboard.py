@@ -12,7 +12,12 @@ from tests.servers.gateway import REPO
 
 DASHBOARD = REPO / "deploy" / "grafana" / "flowport.json"
 METRIC = re.compile(r"\b((?:flowport|process)_[a-z0-9_]+)\b")
-SAMPLE_SUFFIXES = {"counter": ("_total",), "histogram": ("_bucket", "_sum", "_count"), "gauge": ("",)}
+SAMPLE_SUFFIXES = {
+    "counter": ("_total",),
+    "histogram": ("_bucket", "_sum", "_count"),
+    "summary": ("_sum", "_count"),
+    "gauge": ("",),
+}
 
 
 def queries(node: Any) -> list[str]:
