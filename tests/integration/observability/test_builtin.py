@@ -124,7 +124,7 @@ def test_a_start_is_one_trace_counted_and_logged(serve, otlp_receiver: OtlpRecei
         for line in lines
         if line["logger"] == "uvicorn.access"
         and line.get("instance_id") == instance
-        and "start" in line["message"]
+        and "/start?" in line["message"]
     ]
     assert access["component"] == "builtin"
     assert access["trace_id"] == caller_trace
