@@ -24,6 +24,7 @@ from gateway.health import DEFAULT_HEALTH_INTERVAL, HealthWatch, readiness
 from gateway.problems import ApiError, OperationError
 from gateway.registry import ComponentRegistry, ComponentSlot
 from gateway.routes import WorkflowApi
+from gateway.service import WorkflowService
 from gateway.telemetry.metrics import BUILD_INFO, OperationMetrics
 from gateway.telemetry.middleware import TelemetryMiddleware
 
@@ -99,7 +100,10 @@ def create_app(
         tracer=tracer,
     )
     BUILD_INFO.labels(version()).set(1)
-    api = WorkflowApi(registry, request_timeout, health=watch, tracer=tracer)
+    # The one service of this gateway: the REST routes call it, and so does the gRPC front
+    # end (``gateway.runner``), so both share its health watch and tracing.
+    app.state.workflow_service = WorkflowService(registry, request_timeout, health=watch, tracer=tracer)
+    api = WorkflowApi(app.state.workflow_service)
     for index, prefix in enumerate(API_PREFIXES):
         api.add_routes(app.router, prefix, in_schema=index == 0, dependencies=guarded)
 
