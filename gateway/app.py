@@ -191,8 +191,8 @@ def create_app(
 
     console.mount_console(app, api_token=api_token)
 
-    app.add_exception_handler(ApiError, problems.handle_api_error)
-    app.add_exception_handler(OperationError, problems.handle_operation_error)
+    app.add_exception_handler(ApiError, problems.handle_gateway_error)
+    app.add_exception_handler(OperationError, problems.handle_gateway_error)
     app.add_exception_handler(RequestValidationError, problems.handle_validation_error)
     app.add_exception_handler(StarletteHTTPException, problems.handle_http_error)
     app.add_exception_handler(Exception, _log_and_answer)

