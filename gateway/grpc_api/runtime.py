@@ -101,30 +101,30 @@ class RuntimeWorkflowApi:
         )
 
     async def purge(self, request: pb.PurgeWorkflowRequest) -> Empty:
-        _check_app_id(request, Capability.PURGE)
-        await self._service.purge(request.workflow_component, request.instance_id)
-        return Empty()
+        return await self._on_instance(request, Capability.PURGE, self._service.purge)
 
     async def terminate(self, request: pb.TerminateWorkflowRequest) -> Empty:
-        _check_app_id(request, Capability.TERMINATE)
-        await self._service.terminate(request.workflow_component, request.instance_id)
-        return Empty()
+        return await self._on_instance(request, Capability.TERMINATE, self._service.terminate)
 
     async def pause(self, request: pb.PauseWorkflowRequest) -> Empty:
-        _check_app_id(request, Capability.PAUSE)
-        await self._service.pause(request.workflow_component, request.instance_id)
-        return Empty()
+        return await self._on_instance(request, Capability.PAUSE, self._service.pause)
 
     async def resume(self, request: pb.ResumeWorkflowRequest) -> Empty:
-        _check_app_id(request, Capability.RESUME)
-        await self._service.resume(request.workflow_component, request.instance_id)
-        return Empty()
+        return await self._on_instance(request, Capability.RESUME, self._service.resume)
 
     async def raise_event(self, request: pb.RaiseEventWorkflowRequest) -> Empty:
         _check_app_id(request, Capability.RAISE_EVENT)
         await self._service.raise_event(
             request.workflow_component, request.instance_id, request.event_name, request.event_data
         )
+        return Empty()
+
+    async def _on_instance(
+        self, request: _Targeted, operation: Operation, call: Callable[[str, str], Awaitable[object]]
+    ) -> Empty:
+        """An operation that names only the instance and answers nothing."""
+        _check_app_id(request, operation)
+        await call(request.workflow_component, request.instance_id)
         return Empty()
 
 

@@ -61,15 +61,7 @@ def test_serve_with_a_failing_component_exits_with_a_clear_message(write: Write)
         "a.yaml",
         "apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata: {name: x}\nspec: {type: workflow.x}\n",
     )
-    command = [sys.executable, "-m", "gateway.cli", "serve", "--resources-path", str(resources)]
-    result = subprocess.run(
-        [*command, "--port", "0", "--metrics-port", "0"],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=REPO,
-        timeout=120,
-    )
+    result = serve(resources)
     assert result.returncode == 1
     assert "field 'spec.type': unknown component type 'workflow.x'" in result.stderr
     assert "Traceback" not in result.stderr
@@ -80,15 +72,7 @@ def test_serve_on_a_taken_grpc_port_exits_with_a_clear_message(tmp_path: Path) -
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        command = [sys.executable, "-m", "gateway.cli", "serve", "--resources-path", str(tmp_path)]
-        result = subprocess.run(
-            [*command, "--port", "0", "--metrics-port", "0", "--grpc-port", str(port)],
-            capture_output=True,
-            text=True,
-            check=False,
-            cwd=REPO,
-            timeout=120,
-        )
+        result = serve(tmp_path, "--grpc-port", str(port))
     assert result.returncode == 1
     assert f"error: cannot serve gRPC on 127.0.0.1:{port}" in result.stderr
     assert "Traceback" not in result.stderr
@@ -99,3 +83,16 @@ def test_a_message_size_that_is_not_a_size_is_refused(tmp_path: Path, size: str)
     with pytest.raises(SystemExit) as exited:
         main(["serve", "--resources-path", str(tmp_path), "--grpc-max-message-size", size])
     assert exited.value.code == 2
+
+
+def serve(resources: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
+    """``flowport serve`` in a subprocess (HTTP on a free port), for a start that must fail."""
+    command = [sys.executable, "-m", "gateway.cli", "serve", "--resources-path", str(resources)]
+    return subprocess.run(
+        [*command, "--port", "0", "--metrics-port", "0", *arguments],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=REPO,
+        timeout=120,
+    )

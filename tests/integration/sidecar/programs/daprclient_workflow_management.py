@@ -82,30 +82,28 @@ def main():
         report("purged", error=wait_until_gone(d, instance_id, component))
 
         doomed = f"{prefix}-terminate"
-        d.start_workflow(
-            workflow_component=component,
-            workflow_name=workflow,
-            input=json.loads(input_json),
-            instance_id=doomed,
-        )
-        wait_for(d, doomed, component, "Running")
+        start_running(d, component, workflow, input_json, doomed)
         d.terminate_workflow(instance_id=doomed, workflow_component=component)
         report("terminated", **wait_for(d, doomed, component, "Terminated"))
         d.purge_workflow(instance_id=doomed, workflow_component=component)
 
         duplicate = f"{prefix}-duplicate"
-        d.start_workflow(
-            workflow_component=component,
-            workflow_name=workflow,
-            input=json.loads(input_json),
-            instance_id=duplicate,
-        )
-        wait_for(d, duplicate, component, "Running")
+        start_running(d, component, workflow, input_json, duplicate)
         attempt("duplicate start", d.start_workflow, component, workflow_name=workflow, instance_id=duplicate)
         d.terminate_workflow(instance_id=duplicate, workflow_component=component)
         attempt("unknown instance", d.get_workflow, component, instance_id=f"{prefix}-nobody")
         attempt("unknown component", d.get_workflow, "nowhere", instance_id=duplicate)
         attempt("malformed start", d.start_workflow, component, workflow_name=workflow, instance_id="a b")
+
+
+def start_running(d, component, workflow, input_json, instance_id):
+    d.start_workflow(
+        workflow_component=component,
+        workflow_name=workflow,
+        input=json.loads(input_json),
+        instance_id=instance_id,
+    )
+    wait_for(d, instance_id, component, "Running")
 
 
 def attempt(step, call, component, **arguments):
