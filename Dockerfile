@@ -17,7 +17,7 @@ RUN pip install --no-cache-dir '.[examples]'
 COPY examples examples
 COPY deploy deploy
 
-EXPOSE 3500 9090
+EXPOSE 3500 9090 50001
 HEALTHCHECK --interval=10s --timeout=3s --retries=5 \
   CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:3500/v1.0/healthz')"
 # 0.0.0.0 inside the container; compose.yaml publishes the port on the host's loopback only.
