@@ -64,7 +64,7 @@ def gateway_process(
     port = free_port()
     command = [sys.executable, "-c", "import sys; from gateway.cli import main; sys.exit(main())"]
     command += ["serve", "--resources-path", str(resources), "--port", str(port), "--log-level", "warning"]
-    command += ["--metrics-port", str(free_port() if metrics else 0)]
+    command += ["--metrics-port", str(free_port() if metrics else 0), "--grpc-port", "0"]
     environment = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
     with log.open("ab") as out:
         process = subprocess.Popen(

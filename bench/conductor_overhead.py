@@ -72,7 +72,8 @@ def gateway_process(resources: Path, scratch: Path) -> Iterator[str]:
     port = free_port()
     log = scratch / "gateway.log"
     command = [sys.executable, "-m", "gateway.cli", "serve", "--resources-path", str(resources)]
-    command += ["--host", "127.0.0.1", "--port", str(port), "--metrics-port", "0", "--log-level", "warning"]
+    command += ["--host", "127.0.0.1", "--port", str(port), "--metrics-port", "0", "--grpc-port", "0"]
+    command += ["--log-level", "warning"]
     with log.open("ab") as out:
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     base_url = f"http://127.0.0.1:{port}"

@@ -95,6 +95,8 @@ def start_gateway(resources: Path, port: int, log: Path) -> subprocess.Popen[byt
         str(port),
         "--metrics-port",
         "0",
+        "--grpc-port",
+        "0",
         "--log-level",
         "warning",
     ]

@@ -50,7 +50,7 @@ class GatewayProcess(ServerProcess):
 
     def command(self) -> Sequence[str]:
         command = [sys.executable, "-m", "gateway.cli", "serve", "--port", str(self.port)]
-        command += ["--metrics-port", str(self.metrics_port), *self.args]
+        command += ["--metrics-port", str(self.metrics_port), "--grpc-port", "0", *self.args]
         if self.log_level is not None:
             command += ["--log-level", self.log_level]
         for path in self.resources:
