@@ -32,8 +32,8 @@ CLIENT_THREADS = 16
 
 async def engine_figures(quick: bool) -> None:
     count = 300 if quick else 3000
-    async with engine() as e:
-        for label, is_async in (("sync", False), ("async", True)):
+    for label, is_async in (("sync", False), ("async", True)):
+        async with engine() as e:  # each figure on a fresh store, so neither pays for the other's
             await run_all(e, "chain", [{"steps": 5, "async": is_async}] * 200, f"warm-{label}")
             batches_before = e.services.writer.batches
             cpu_before = time.process_time()
@@ -50,8 +50,9 @@ async def engine_figures(quick: bool) -> None:
                 f"(~{count * 12 / max(batches, 1):.0f} rows per commit); "
                 f"step under load p50 {ms(percentile(intervals, 0.5))}, p99 {ms(percentile(intervals, 0.99))}"
             )
-        steps = 300 if quick else 2000
-        for label, is_async in (("sync", False), ("async", True)):
+    steps = 300 if quick else 2000
+    for label, is_async in (("sync", False), ("async", True)):
+        async with engine() as e:
             await run_all(e, "chain", [{"steps": steps, "async": is_async}], f"lat-{label}")
             intervals = await step_intervals(e, f"lat-{label}-0")
             print(

@@ -15,6 +15,7 @@ A result that comes back for an instance that ended or moved on to another execu
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import logging
 import queue
@@ -150,7 +151,9 @@ class Dispatcher:
             )
             self.services.loop.call_soon(self._finish, job, failed)
         elif entry.is_async:
-            self.services.spawn(self._run_async(job, entry))
+            # Tracked for stop() like any spawned task, but removed by itself when done: a
+            # done-callback per activity cost a loop round of its own.
+            self.services.tasks.add(self.services.loop.create_task(self._run_async(job, entry)))
         else:
             self._jobs.put((job, entry))
 
@@ -161,6 +164,8 @@ class Dispatcher:
             event = Event(EventType.ACTIVITY_COMPLETED, time.time(), job.task_id, data=to_json(result))
         except Exception as exc:
             event = Event(EventType.ACTIVITY_FAILED, time.time(), job.task_id, failure=FailureDetails.of(exc))
+        finally:
+            self.services.tasks.discard(asyncio.current_task())
         self._finish(job, event)
 
     def _work(self) -> None:
