@@ -6,7 +6,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from tests.rest import Workflows, failure, new_id, output
+from tests.rest import WAIT, Workflows, failure, new_id, output
 
 
 def test_task_chain_runs_activities_by_name_and_arn(api: Workflows) -> None:
@@ -74,29 +74,28 @@ def test_retry_exhausted_then_catch(api: Workflows) -> None:
     assert result == {"gaveUp": True, "error": "ConnectionError"}
 
 
+def handed_out_token(side_dir: Path, key: str) -> str:
+    """The task token the activity wrote for ``key``, once written (the file exists empty first)."""
+    token_file = side_dir / f"token-{key}"
+    deadline = time.monotonic() + WAIT
+    while not (token := token_file.read_text() if token_file.exists() else ""):
+        assert time.monotonic() < deadline, "the token was never handed out"
+        time.sleep(0.02)
+    return token
+
+
 def test_wait_for_task_token_answered_by_raise_event(api: Workflows, side_dir: Path) -> None:
     key = new_id("k")
     instance_id = api.started("token", None, {"key": key})
-    token_file = side_dir / f"token-{key}"
-    deadline = time.monotonic() + 60
-    while not token_file.exists():
-        assert time.monotonic() < deadline, "the token was never handed out"
-        time.sleep(0.02)
-    api.accepted(instance_id, f"raiseEvent/{token_file.read_text()}", {"approved": True})
+    api.accepted(instance_id, f"raiseEvent/{handed_out_token(side_dir, key)}", {"approved": True})
     assert output(api.wait_status(instance_id)) == {"key": key, "approval": {"approved": True}}
 
 
 def test_wait_for_task_token_failure(api: Workflows, side_dir: Path) -> None:
     key = new_id("k")
     instance_id = api.started("token", None, {"key": key})
-    token_file = side_dir / f"token-{key}"
-    deadline = time.monotonic() + 60
-    while not token_file.exists():
-        assert time.monotonic() < deadline
-        time.sleep(0.02)
-    api.accepted(
-        instance_id, f"raiseEvent/{token_file.read_text()}.fail", {"error": "Rejected", "cause": "no"}
-    )
+    token = handed_out_token(side_dir, key)
+    api.accepted(instance_id, f"raiseEvent/{token}.fail", {"error": "Rejected", "cause": "no"})
     assert failure(api.wait_status(instance_id)) | {"details": ""} == {
         "type": "Rejected",
         "message": "no",
