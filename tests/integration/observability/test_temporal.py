@@ -131,7 +131,11 @@ def test_a_start_and_a_signal_continue_in_the_worker(
             assert by_id[activity.parent_span_id].name == "StartActivity:step"
             assert by_id[activity.parent_span_id].parent_span_id == rpc.span_id
 
-        # Signal: the worker's handler span links to the gateway's SignalWorkflowExecution call.
+        # Signal: the worker's handler span links to the gateway's SignalWorkflowExecution call
+        # (the gateway exports in batches: wait for the call's span to arrive).
+        otlp_receiver.wait_for(
+            lambda got: any(s.trace_id == signal_trace and s.name == "SignalWorkflowExecution" for s in got)
+        )
         signal_rpc = only(otlp_receiver.trace(signal_trace), "SignalWorkflowExecution")
         spans = otlp_receiver.wait_for(
             lambda got: any((signal_trace, signal_rpc.span_id) in s.links for s in got)
