@@ -32,6 +32,7 @@ private and may move)::
                                                 workers in other processes, their queue
                                     _inbox      Inbox: commands from other processes
                                     _retention  Retention: purges expired finished instances
+                                    _rerun      a new instance from a finished one, cut at a task
                                   _replay     Execution: a workflow generator driven by events
                                   _history    Event, EventType: the history model
                                   _registry   workflows and activities by name
@@ -58,6 +59,7 @@ from builtin_engine._errors import (
     FailureDetails,
     InstanceStateError,
     InvalidContinuationTokenError,
+    InvalidRerunError,
     NonDeterminismError,
     NonRetryableError,
     StoreLockedError,
@@ -90,6 +92,7 @@ __all__ = [
     "FailureDetails",
     "InstanceStateError",
     "InvalidContinuationTokenError",
+    "InvalidRerunError",
     "NonDeterminismError",
     "NonRetryableError",
     "Registry",

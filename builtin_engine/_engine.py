@@ -22,12 +22,19 @@ from builtin_engine._cache import Instance, InstanceCache
 from builtin_engine._codec import to_json
 from builtin_engine._commands import Command, CommandKind, InboxMessage, admit
 from builtin_engine._dispatch import Dispatcher
-from builtin_engine._errors import DuplicateInstanceError, InstanceStateError, WorkflowEngineError
+from builtin_engine._errors import (
+    DuplicateInstanceError,
+    InstanceStateError,
+    InvalidRerunError,
+    UnknownInstanceError,
+    WorkflowEngineError,
+)
 from builtin_engine._history import Event, EventType, new_execution_id, started_event
 from builtin_engine._inbox import Inbox
 from builtin_engine._locking import StoreLock
 from builtin_engine._registry import Registry
 from builtin_engine._remote import RemoteWorkers
+from builtin_engine._rerun import forked_history
 from builtin_engine._retention import Retention, RetentionPolicy
 from builtin_engine._services import Services
 from builtin_engine._stats import EngineStats
@@ -218,7 +225,9 @@ class Engine:
         services, dispatch, inbox = self.services, self.dispatch, self.inbox
         counts = await services.read(self.store.count_by_status)
         waiting, oldest = await services.read(self.store.inbox_backlog, inbox.cursor)
-        cache, writer = self.cache, services.writer
+        cache, writer, remote = self.cache, services.writer, self.remote
+        turns_queued, activities_queued = remote.queued
+        turns_running, activities_running = remote.running
         return EngineStats(
             instances={status.value: counts.get(status, 0) for status in Status},
             steps_applied=self.step.steps,
@@ -237,6 +246,13 @@ class Engine:
             cache_evictions=cache.evictions,
             inbox_waiting=waiting,
             inbox_lag_seconds=max(0.0, time.time() - oldest) if oldest is not None else 0.0,
+            remote_workers=remote.connected,
+            remote_turns_queued=turns_queued,
+            remote_activities_queued=activities_queued,
+            remote_turns_running=turns_running,
+            remote_activities_running=activities_running,
+            remote_turns_done=remote.turns_done,
+            remote_activities_done=remote.activities_done,
         )
 
     # -- operations for clients -------------------------------------------------------------------
@@ -365,9 +381,70 @@ class Engine:
     async def list_instances(self, query: InstanceQuery) -> Page:
         return await self.services.read(self.store.list_instances, query)
 
-    async def history(self, instance_id: str) -> list[tuple[int, Event]]:
-        """An instance's stored events with their sequence numbers."""
+    async def history(self, instance_id: str, *, flush: bool = False) -> list[tuple[int, Event]]:
+        """An instance's stored events with their sequence numbers; with ``flush``, once every
+        write queued so far is committed (the history as the engine holds it now)."""
+        if flush:
+            await self.services.writer.flush()
         return await self.services.read(self.store.history, instance_id)
+
+    async def rerun(
+        self,
+        source_id: str,
+        event_id: int,
+        new_instance_id: str,
+        *,
+        overwrite_input: bool = False,
+        new_input: str | None = None,
+        new_child_id: str | None = None,
+    ) -> str:
+        """Start ``new_instance_id`` from the history of the finished ``source_id`` cut at its
+        task ``event_id`` (``_rerun``); returns once the new instance is durable.
+
+        ``UnknownInstanceError`` for an unknown source, ``InstanceStateError`` for one still
+        running, ``DuplicateInstanceError`` when the new ID exists, ``InvalidRerunError`` for an
+        event a rerun cannot start from.
+        """
+        self._check_running()
+        if new_instance_id == source_id:
+            raise InvalidRerunError("a rerun needs a new instance ID, not the source's")
+        source = await self.get(source_id)
+        if source is None:
+            raise UnknownInstanceError(f"no instance with ID {source_id!r}", instance_id=source_id)
+        if not source.status.is_terminal:
+            raise InstanceStateError(
+                f"instance {source_id!r} is {source.status.value}; only a finished instance can be rerun",
+                instance_id=source_id,
+            )
+        if new_instance_id in self.cache.known:
+            raise DuplicateInstanceError(
+                f"an instance with ID {new_instance_id!r} already exists", instance_id=new_instance_id
+            )
+        now = time.time()
+        record = InstanceRecord(
+            instance_id=new_instance_id,
+            name=source.name,
+            status=Status.RUNNING,
+            created_at=now,
+            updated_at=now,
+            input=source.input,
+            execution_id=new_execution_id(),
+        )
+        events = forked_history(
+            [event for _, event in await self.history(source_id, flush=True)],
+            event_id,
+            new_instance_id,
+            record.execution_id,
+            overwrite_input=overwrite_input,
+            new_input=new_input,
+            new_child_id=new_child_id,
+        )
+        history = list(enumerate(events))
+        unit = WriteUnit(create=record, events=[(new_instance_id, seq, event) for seq, event in history])
+        await self.services.writer.submit_and_wait(unit)
+        if new_instance_id not in self.cache.known:
+            self.step.restore(Stored(record, history, []))
+        return new_instance_id
 
     # -- carrying out commands --------------------------------------------------------------------
 

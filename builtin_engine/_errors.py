@@ -11,6 +11,7 @@
         ├── DuplicateInstanceError   start with an ID that is already in use
         ├── InstanceStateError       the instance's state forbids the operation
         ├── InvalidContinuationTokenError  a list token this store did not hand out (also a ValueError)
+        ├── InvalidRerunError        a rerun from an event that cannot start one (also a ValueError)
         ├── StoreLockedError         another process already runs an engine on this store
         └── StoreVersionError        the store was written by a newer release
 """
@@ -92,6 +93,11 @@ class InstanceStateError(WorkflowEngineError):
 
 class InvalidContinuationTokenError(WorkflowEngineError, ValueError):
     """A continuation token that this store did not hand out."""
+
+
+class InvalidRerunError(WorkflowEngineError, ValueError):
+    """A rerun from an event that is not an activity, timer or child workflow of the instance,
+    or with options that do not fit that event."""
 
 
 class StoreLockedError(WorkflowEngineError):

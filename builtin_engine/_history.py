@@ -80,6 +80,10 @@ _TITLES = {kind: "".join(part.capitalize() for part in kind.name.split("_")) for
 _TITLES[EventType.EVENT_RAISED] = "EventRaised"
 _TITLES[EventType.CONTINUED_AS_NEW] = "ContinuedAsNew"
 
+#: timers due at or after this (year 9000) are the "optional" timers of indefinite waits: kept
+#: in the history, never armed (SDKs use 9999-12-31T23:59:59.999999999Z)
+NEVER = 253370764800.0
+
 #: events that record a command of the workflow; replay matches them against its code
 SCHEDULING = frozenset(
     {EventType.ACTIVITY_SCHEDULED, EventType.TIMER_CREATED, EventType.CHILD_WORKFLOW_SCHEDULED}

@@ -32,15 +32,16 @@ import collections
 import logging
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from builtin_engine._cache import Instance, InstanceCache
 from builtin_engine._errors import FailureDetails
-from builtin_engine._history import Event, EventType, new_execution_id, started_event
+from builtin_engine._history import NEVER, Event, EventType, new_execution_id, started_event
 from builtin_engine._services import Services
 from builtin_engine._store import Status, WriteUnit
+from builtin_engine._tracing import Work, WorkKind
 from builtin_engine._writer import Callback
 
 if TYPE_CHECKING:
@@ -48,10 +49,6 @@ if TYPE_CHECKING:
     from builtin_engine._step import Stepper
 
 log = logging.getLogger("builtin_engine")
-
-#: timers due at or after this (year 9000) are the "optional" timers of indefinite waits: kept
-#: in the history, never armed (SDKs use 9999-12-31T23:59:59.999999999Z)
-NEVER = 253370764800.0
 
 
 # -- what workers get -----------------------------------------------------------------------------
@@ -72,6 +69,8 @@ class WorkflowWorkItem:
     #: a TURN_STARTED marker, then the inputs of this turn
     new: Sequence[Event]
     token: str
+    #: the W3C trace context the instance was started with, when traced (see ``_tracing``)
+    trace: Mapping[str, str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +84,8 @@ class ActivityWorkItem:
     input: str | None
     task_execution_id: str | None
     token: str
+    #: the W3C trace context of the instance that scheduled it, when traced
+    trace: Mapping[str, str] | None = None
 
 
 WorkItem = WorkflowWorkItem | ActivityWorkItem
@@ -177,6 +178,8 @@ class _Turn:
     #: the number of the last pending input this turn took
     taken: int
     worker: RemoteWorker | None = None
+    #: when a worker took it (epoch seconds), for the turn's span
+    taken_at: float = 0.0
 
 
 @dataclass(slots=True)
@@ -210,6 +213,9 @@ class _ActivityJob:
     task_execution_id: str | None
     token: str = ""
     worker: RemoteWorker | None = None
+    trace: Mapping[str, str] | None = None
+    #: when a worker took it (epoch seconds), for the activity's span
+    taken_at: float = 0.0
 
 
 # -- connected workers -----------------------------------------------------------------------------
@@ -330,6 +336,18 @@ class RemoteWorkers:
         """Workflow turns and activities waiting for a worker."""
         return len(self._turns), len(self._activities)
 
+    @property
+    def running(self) -> tuple[int, int]:
+        """Workflow turns and activities out with a worker, not answered yet."""
+        turns = activities = 0
+        for worker in self.workers:
+            for item in worker.held.values():
+                if isinstance(item, WorkflowWorkItem):
+                    turns += 1
+                else:
+                    activities += 1
+        return turns, activities
+
     def take(self, worker: RemoteWorker) -> WorkItem | None:
         """The next item for ``worker``, or ``None`` if there is none now."""
         while self._turns:
@@ -341,6 +359,7 @@ class RemoteWorkers:
                 assert isinstance(execution, RemoteExecution)
                 assert execution.turn is not None
                 execution.turn.worker = worker
+                execution.turn.taken_at = time.time()
                 execution.last_worker = worker
                 return item
         while self._activities:
@@ -349,6 +368,7 @@ class RemoteWorkers:
                 self._jobs.pop(job.token, None)
                 continue
             job.worker = worker
+            job.taken_at = time.time()
             activity = ActivityWorkItem(
                 job.instance_id,
                 job.execution_id,
@@ -357,6 +377,7 @@ class RemoteWorkers:
                 job.input,
                 job.task_execution_id,
                 job.token,
+                job.trace,
             )
             worker.held[job.token] = activity
             return activity
@@ -468,10 +489,11 @@ class RemoteWorkers:
             or not self.cache.is_current(inst)
         ):
             return
-        marker = Event(EventType.TURN_STARTED, time.time())
-        execution.turn = _Turn(
-            _token(), marker, [event for _, event in execution.pending], execution.pending[-1][0]
-        )
+        inputs = [event for _, event in execution.pending]
+        # The turn's clock never shows a time before its inputs (a fired timer's time is its due
+        # time even when the loop's clock ran a hair ahead of the wall clock).
+        marker = Event(EventType.TURN_STARTED, max(time.time(), max(event.timestamp for event in inputs)))
+        execution.turn = _Turn(_token(), marker, inputs, execution.pending[-1][0])
         last = execution.last_worker
         if last is not None and not last.closed and last in self.idle_workers:
             self._turns.appendleft(inst.instance_id)  # its last worker is idle: it takes it next
@@ -502,6 +524,7 @@ class RemoteWorkers:
             tuple(execution.past),
             (turn.marker, *turn.inputs),
             turn.token,
+            inst.trace,
         )
 
     def complete_workflow(self, instance_id: str, token: str, result: TurnResult) -> bool:
@@ -518,8 +541,31 @@ class RemoteWorkers:
             turn.worker.held.pop(turn.token, None)
         execution.turn = None
         self.turns_done += 1
+        if inst.trace is not None and self.services.tracer is not None:
+            self._traced_turn(inst, turn, result)
         self._apply(inst, execution, turn, result)
         return True
+
+    def _traced_turn(self, inst: Instance, turn: _Turn, result: TurnResult) -> None:
+        """The turn's work, from the moment a worker took it to its answer (see ``_tracing``)."""
+        assert self.services.tracer is not None
+        assert inst.trace is not None
+        ending = next((a for a in result.actions if isinstance(a, CompleteWorkflow)), None)
+        failed = ending is not None and ending.status is Status.FAILED and ending.failure is not None
+        first = turn.inputs[0].type.name if turn.inputs else EventType.TURN_STARTED.name
+        self.services.tracer.record(
+            Work(
+                WorkKind.TURN,
+                inst.instance_id,
+                inst.record.name,
+                first,
+                None,
+                inst.trace,
+                turn.taken_at or turn.marker.timestamp,
+                time.time(),
+                ending.failure.message if failed and ending is not None and ending.failure else None,
+            )
+        )
 
     def complete_activity(
         self,
@@ -542,6 +588,22 @@ class RemoteWorkers:
             event = Event(EventType.ACTIVITY_COMPLETED, now, task_id, data=result)
         else:
             event = Event(EventType.ACTIVITY_FAILED, now, task_id, failure=failure)
+        tracer = self.services.tracer
+        inst = self.cache.known.get(job.instance_id)
+        if tracer is not None and job.trace is not None and inst is not None:
+            tracer.record(
+                Work(
+                    WorkKind.ACTIVITY,
+                    job.instance_id,
+                    inst.record.name,
+                    job.name,
+                    task_id,
+                    job.trace,
+                    job.taken_at or now,
+                    now,
+                    failure.message if failure is not None else None,
+                )
+            )
         self.dispatch.finish_remote(job.instance_id, job.execution_id, event)
         return True
 
@@ -550,7 +612,14 @@ class RemoteWorkers:
     ) -> None:
         """Queue an activity for a remote worker (dispatch counts it in flight)."""
         job = _ActivityJob(
-            inst.instance_id, inst.execution_id, task_id, name, data, task_execution_id, _token()
+            inst.instance_id,
+            inst.execution_id,
+            task_id,
+            name,
+            data,
+            task_execution_id,
+            _token(),
+            trace=inst.trace,
         )
         self._jobs[job.token] = job
         self._activities.append(job)
@@ -565,6 +634,10 @@ class RemoteWorkers:
         if inst.execution.turn is not None and inst.execution.turn.worker is not None:
             inst.execution.turn.worker.held.pop(inst.execution.turn.token, None)
         inst.execution.turn = None
+        for job in [job for job in self._jobs.values() if job.instance_id == instance_id]:
+            del self._jobs[job.token]  # moot now: a late answer is ignored as stale
+            if job.worker is not None:
+                job.worker.held.pop(job.token, None)
         unit = WriteUnit(pending_reset=inst.instance_id)
         self._end(inst, unit, CompleteWorkflow(-1, Status.FAILED, failure=failure), time.time())
         self.services.writer.submit(unit)

@@ -11,8 +11,11 @@ from typing import Any
 
 from builtin_engine._context import from_timestamp
 from builtin_engine._errors import FailureDetails
-from builtin_engine._history import SCHEDULING, Event
+from builtin_engine._history import NEVER, SCHEDULING, Event
 from builtin_engine._store import InstanceRecord, Status
+
+#: how the fire time of a timer that never fires (an indefinite wait's) is shown
+_NEVER_SHOWN = "9999-12-31T23:59:59.999999Z"
 
 
 class WorkflowStatus(enum.Enum):
@@ -160,7 +163,19 @@ def history_events(events: Sequence[tuple[int, Event]]) -> list[WorkflowHistoryE
         elif event.task_id is not None and name is None:
             name = names.get(event.task_id)
         if event.fire_at is not None:
-            details["fireAt"] = from_timestamp(event.fire_at).isoformat() + "Z"
+            details["fireAt"] = (
+                _NEVER_SHOWN if event.fire_at >= NEVER else from_timestamp(event.fire_at).isoformat() + "Z"
+            )
+        if event.origin is not None:
+            details["origin"] = event.origin
+        if event.task_execution_id is not None:
+            details["taskExecutionId"] = event.task_execution_id
+        if event.target_id is not None:
+            details["targetInstanceId"] = event.target_id
+        if event.version is not None:
+            details["version"] = event.version
+        if event.patches:
+            details["patches"] = ",".join(event.patches)
         if event.child_id is not None:
             details["childInstanceId"] = event.child_id
         failure = event.failure

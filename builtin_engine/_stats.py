@@ -43,3 +43,12 @@ class EngineStats:
     #: long the oldest of them has waited (0 when none)
     inbox_waiting: int
     inbox_lag_seconds: float
+    #: remote SDK workers connected (``GetWorkItems`` streams), and their work items by kind:
+    #: waiting for a worker (queued), out with one (running), answered since start (done)
+    remote_workers: int = 0
+    remote_turns_queued: int = 0
+    remote_activities_queued: int = 0
+    remote_turns_running: int = 0
+    remote_activities_running: int = 0
+    remote_turns_done: int = 0
+    remote_activities_done: int = 0

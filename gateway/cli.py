@@ -79,7 +79,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     grpc = None
     if args.grpc_port:
         host = args.grpc_host or args.host
-        grpc = GrpcSettings(host, args.grpc_port, args.grpc_max_message_size, token)
+        grpc = GrpcSettings(host, args.grpc_port, args.grpc_max_message_size, token, args.grpc_component)
     try:
         metrics_server = serve_metrics(args.host, args.metrics_port) if args.metrics_port else None
     except OSError as exc:
@@ -185,6 +185,12 @@ def _parser() -> argparse.ArgumentParser:
         default=DEFAULT_MAX_MESSAGE_BYTES,
         metavar="SIZE",
         help="the largest gRPC message each way: bytes, or with a Ki/Mi/Gi suffix (default 4Mi, as daprd)",
+    )
+    serve.add_argument(
+        "--grpc-component",
+        metavar="NAME",
+        help="the built-in component whose engine runs the workflows of Dapr SDK workers connected "
+        "over gRPC (default: the only built-in one)",
     )
     serve.add_argument(
         "--metrics-port",

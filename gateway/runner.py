@@ -13,6 +13,7 @@ import uvicorn
 
 from gateway.app import version
 from gateway.grpc_api import GrpcSettings
+from gateway.grpc_api.hosting import sidecar_host
 from gateway.registry import ComponentRegistry
 from gateway.service import WorkflowService
 
@@ -36,8 +37,11 @@ async def run_gateway(
 
     Components are initialised here, not in the ASGI lifespan, so that a failure is
     reported as one clear ``ResourcesError`` instead of a server traceback; a gRPC address
-    that cannot be bound is a ``GrpcServerError``.
+    that cannot be bound, or no clear choice of the built-in component the sidecar service
+    drives, is a ``GrpcServerError``.
     """
+    # The sidecar's component must know before it starts that it serves remote workers.
+    host = sidecar_host(registry, grpc_settings.component) if grpc_settings is not None else None
     await registry.start()
     try:
         grpc_server = None
@@ -45,7 +49,7 @@ async def run_gateway(
             # Imported here: grpcio and the stubs load only when gRPC is on.
             from gateway.grpc_api.server import start_server
 
-            grpc_server = await start_server(service, grpc_settings)
+            grpc_server = await start_server(service, grpc_settings, host)
         try:
             names = ", ".join(slot.name for slot in registry.slots) or "none"
             log.info("flowport %s serving components: %s", version(), names)

@@ -3,6 +3,11 @@
 With ``runtimes`` the gateway hosts those ``WorkflowRuntime`` registrations on its own event
 loop, against the component's store. Without, the component is a client of a store that
 another process hosts (that process runs ``WorkflowRuntime.start()`` on the same file).
+
+The component the gateway's sidecar service drives (``serve_remote_workers``, before
+``init``) always hosts its engine, with remote workers on: workflows and activities that no
+runtime here registers run on the Dapr SDK workers connected over gRPC. ``get`` and the
+health detail then say when no worker is connected, since such work waits for one.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import re
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
@@ -136,6 +142,8 @@ class BuiltinComponent(WorkflowComponent):
         self.registry: wf.Registry | None = None
         self.engine: wf.Engine | None = None
         self._admin: wf.WorkflowAdmin | None = None
+        #: set by ``serve_remote_workers`` before ``init``
+        self.remote_workers = False
         self.declarative: Definitions | None = None
         if self.metadata.definitions:
             refs = _split(self.metadata.runtimes)
@@ -148,10 +156,15 @@ class BuiltinComponent(WorkflowComponent):
             reason, field=f"spec.metadata.{field}", file=self.spec.source, component=self.name
         )
 
+    def serve_remote_workers(self) -> None:
+        """Run workflows no runtime here registers on remote SDK workers (the gateway's sidecar
+        service). Called before ``init``: the engine must know it when it recovers instances."""
+        self.remote_workers = True
+
     async def init(self) -> None:
         refs = _split(self.metadata.runtimes)
         store = wf.SQLiteStore(self.store_path)
-        if refs or self.declarative is not None:
+        if refs or self.declarative is not None or self.remote_workers:
             registry = wf.Registry()
             for ref in refs:
                 try:
@@ -166,6 +179,7 @@ class BuiltinComponent(WorkflowComponent):
                 max_cached_instances=self.metadata.max_cached_instances,
                 poll_interval=self.metadata.poll_interval,
                 retention=self._retention(),
+                remote_workers=self.remote_workers,
             )
             engine = wf.Engine(store, registry, options, tracer=SpanTracer(self.name))
             try:
@@ -239,6 +253,8 @@ class BuiltinComponent(WorkflowComponent):
             return ComponentHealth(healthy=False, detail="not initialised")
         if self.registry is not None and (self.engine is None or not self.engine.running):
             return ComponentHealth(healthy=False, detail="the workflow engine is stopped")
+        if self.remote_workers and self.engine is not None:
+            return ComponentHealth(healthy=True, detail=_remote_workers_detail(self.engine))
         return ComponentHealth(healthy=True)
 
     async def workflow_names(self) -> Sequence[str] | None:
@@ -255,7 +271,11 @@ class BuiltinComponent(WorkflowComponent):
     # -- operations -------------------------------------------------------------------------------
 
     async def start(self, request: StartRequest) -> None:
-        if self.registry is not None and request.workflow_name not in self.registry.workflows:
+        if (
+            self.registry is not None
+            and not self.remote_workers
+            and request.workflow_name not in self.registry.workflows
+        ):
             known = ", ".join(sorted(self.registry.workflows)) or "none"
             raise InvalidRequestError(
                 f"component {self.name!r} has no workflow named {request.workflow_name!r} (known: {known})"
@@ -276,7 +296,26 @@ class BuiltinComponent(WorkflowComponent):
             raise InstanceNotFoundError(
                 f"no instance with ID {request.instance_id!r}", instance_id=request.instance_id
             )
-        return _instance_state(state)
+        instance = _instance_state(state)
+        waiting = self._waiting_for_worker(state)
+        return replace(instance, properties={"flowport.warning": waiting}) if waiting else instance
+
+    def _waiting_for_worker(self, state: wf.WorkflowState) -> str | None:
+        """Why a remote instance makes no progress, when no worker is connected."""
+        engine = self.engine
+        if (
+            engine is None
+            or not self.remote_workers
+            or not engine.running
+            or state.runtime_status not in (wf.WorkflowStatus.RUNNING, wf.WorkflowStatus.PENDING)
+            or state.name in engine.registry.workflows
+            or engine.remote.connected
+        ):
+            return None
+        return (
+            "no remote worker is connected: this instance's work waits for a Dapr SDK worker to "
+            "connect to the gateway's gRPC port"
+        )
 
     async def terminate(self, request: TerminateRequest) -> None:
         with _mapped(request.instance_id):
@@ -330,6 +369,16 @@ class BuiltinComponent(WorkflowComponent):
             for e in events
         ]
         return self.declarative.annotate(mapped) if self.declarative is not None else mapped
+
+
+def _remote_workers_detail(engine: wf.Engine) -> str:
+    """What ``/v1.0/metadata`` says of the remote workers (healthy either way: work waits)."""
+    remote = engine.remote
+    turns, activities = remote.queued
+    waiting = f"{turns} workflow turn(s) and {activities} activity(ies) wait for a worker"
+    if not remote.connected:
+        return f"no remote worker is connected; {waiting}"
+    return f"{remote.connected} remote worker stream(s) connected; {waiting}"
 
 
 def _utc(moment: datetime) -> datetime:

@@ -1,8 +1,8 @@
 """How one gRPC call becomes one gateway call, and how it is refused.
 
 ``unary`` wraps an async function of a decoded request into a method handler that decodes
-the request itself (so that bytes that are not the message answer INVALID_ARGUMENT, not a
-bare INTERNAL), answers gateway failures with the status of ``gateway.grpc_api.status``,
+the request itself (``decoded``: bytes that are not the message answer INVALID_ARGUMENT, not
+a bare INTERNAL), answers gateway failures with the status of ``gateway.grpc_api.status``,
 and answers any other exception as INTERNAL with the traceback in the log only.
 ``refusing`` answers every call to a method, of any streaming kind, with one status.
 """
@@ -38,11 +38,7 @@ def unary(
 
     async def behavior(raw: bytes, context: grpc.aio.ServicerContext[bytes, bytes]) -> bytes:
         try:
-            request = request_type.FromString(raw)
-        except DecodeError as exc:
-            await _abort(context, error_status(PROBLEMS["malformed-request"], f"{method}: {exc}", None))
-        try:
-            response = await call(request)
+            response = await call(decoded(request_type, raw, method))
         except (ApiError, OperationError) as exc:
             await _abort(context, failure_status(exc))
         except Exception as exc:
@@ -52,6 +48,14 @@ def unary(
         return response.SerializeToString()
 
     return grpc.unary_unary_rpc_method_handler(behavior)
+
+
+def decoded(request_type: _Decodable[RequestT], raw: bytes, method: str) -> RequestT:
+    """The request message; bytes that are not one are a malformed request."""
+    try:
+        return request_type.FromString(raw)
+    except DecodeError as exc:
+        raise ApiError("malformed-request", f"{method}: {exc}") from None
 
 
 def refusing(status: grpc.Status) -> grpc.RpcMethodHandler[bytes, bytes]:

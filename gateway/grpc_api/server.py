@@ -1,8 +1,9 @@
 """The gRPC server beside the HTTP one: Dapr's port, Dapr's limits, Dapr's token.
 
 One ``grpc.aio`` server on the gateway's event loop serves Dapr's runtime workflow API
-(``gateway.grpc_api.runtime``); every other method of any service answers UNIMPLEMENTED
-saying that Flowport serves workflows only. Its settings follow daprd:
+(``gateway.grpc_api.runtime``) and the Durable Task sidecar service that Dapr SDK workers
+and clients use (``gateway.grpc_api.sidecar``); every other method of any service answers
+UNIMPLEMENTED saying that Flowport serves workflows only. Its settings follow daprd:
 
 - messages up to 4 MiB each way by default (daprd's ``--max-body-size``), configurable;
 - clients may ping every 30 s without calls in flight (Dapr's SDKs keep their channel alive
@@ -21,8 +22,10 @@ import grpc
 
 from gateway.auth import token_accepted
 from gateway.grpc_api.handlers import refusing
+from gateway.grpc_api.hosting import RemoteWorkerHost
 from gateway.grpc_api.runtime import RuntimeWorkflowApi
 from gateway.grpc_api.settings import GrpcServerError, GrpcSettings
+from gateway.grpc_api.sidecar import SidecarService
 from gateway.grpc_api.status import error_status
 from gateway.problems import PROBLEMS
 from gateway.service import WorkflowService
@@ -50,11 +53,19 @@ def server_options(settings: GrpcSettings) -> list[tuple[str, int]]:
     ]
 
 
-async def start_server(service: WorkflowService, settings: GrpcSettings) -> grpc.aio.Server:
-    """A started server on ``settings.address``; raises ``GrpcServerError`` if it cannot bind."""
+async def start_server(
+    service: WorkflowService, settings: GrpcSettings, host: RemoteWorkerHost | None = None
+) -> grpc.aio.Server:
+    """A started server on ``settings.address``, the sidecar service driving ``host``'s engine;
+    raises ``GrpcServerError`` if it cannot bind."""
     interceptors = [_TokenCheck(settings.api_token)] if settings.api_token else []
     server = grpc.aio.server(options=server_options(settings), interceptors=interceptors)
-    server.add_generic_rpc_handlers((RuntimeWorkflowApi(service).handler(), _WorkflowsOnly()))
+    handlers = (
+        RuntimeWorkflowApi(service).handler(),
+        SidecarService(host, settings).handler(),
+        _WorkflowsOnly(),
+    )
+    server.add_generic_rpc_handlers(handlers)
     try:
         server.add_insecure_port(settings.address)
     except RuntimeError as exc:

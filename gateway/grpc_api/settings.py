@@ -18,12 +18,20 @@ class GrpcServerError(Exception):
     """The gRPC server could not start (the port is taken, the host is not an address...)."""
 
 
+#: seconds of quiet on a worker stream before it gets a health ping (if it accepts them)
+DEFAULT_HEALTH_PING_INTERVAL = 30.0
+
+
 @dataclass(frozen=True, slots=True)
 class GrpcSettings:
     host: str = "127.0.0.1"
     port: int = DEFAULT_PORT
     max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES
     api_token: str | None = None
+    #: the built-in component the sidecar service drives (``--grpc-component``); ``None``:
+    #: the only built-in one
+    component: str | None = None
+    health_ping_interval: float = DEFAULT_HEALTH_PING_INTERVAL
 
     @property
     def address(self) -> str:

@@ -34,7 +34,7 @@ async function waitForCustomStatus(client, instanceId, expected) {
   const deadline = Date.now() + WAIT_SECONDS * 1000;
   while (Date.now() < deadline) {
     const state = await client.getWorkflowState(instanceId, true);
-    if (state && state.customStatus === JSON.stringify(expected)) return;
+    if (state && state.customStatus === expected) return;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error(`${instanceId} never showed custom status ${expected}`);

@@ -199,7 +199,7 @@ def run(client, run_id, with_119):
     wait_until(
         lambda: (
             (client.get_workflow_state(iid("during")) or None)
-            and client.get_workflow_state(iid("during")).serialized_custom_status == '"waiting"'
+            and client.get_workflow_state(iid("during")).serialized_custom_status == "waiting"
         ),
         "custom status 'waiting'",
     )
@@ -207,7 +207,7 @@ def run(client, run_id, with_119):
     state, output = completed(client, iid("during"))
     report(
         "event during the wait, custom status",
-        output == {"by": "during"} and state.serialized_custom_status == '"decided"',
+        output == {"by": "during"} and state.serialized_custom_status == "decided",
         output=output,
         custom_status=state.serialized_custom_status,
     )

@@ -171,7 +171,7 @@ def run(c, run_id):
     wait_until(
         lambda: (
             (c.get_orchestration_state(iid("during")) or None)
-            and c.get_orchestration_state(iid("during")).serialized_custom_status == '"waiting"'
+            and c.get_orchestration_state(iid("during")).serialized_custom_status == "waiting"
         ),
         "custom status 'waiting'",
     )
@@ -179,7 +179,7 @@ def run(c, run_id):
     state, output = completed(c, iid("during"))
     report(
         "event during the wait, custom status",
-        output == {"by": "during"} and state.serialized_custom_status == '"decided"',
+        output == {"by": "during"} and state.serialized_custom_status == "decided",
     )
 
     c.schedule_new_orchestration(approval, input=0, instance_id=iid("suspended"))
