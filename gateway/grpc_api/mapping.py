@@ -29,9 +29,8 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from google.protobuf.wrappers_pb2 import StringValue
 
 import builtin_engine as wf
-from builtin_engine._history import Event, EventType
+from builtin_engine._history import NEVER, Event, EventType
 from builtin_engine._remote import (
-    NEVER,
     Action,
     ActivityWorkItem,
     CompleteWorkflow,
