@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 from collections import deque
 from collections.abc import Callable, Generator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from builtin_engine._codec import Decoder, from_json, to_json
@@ -236,6 +236,10 @@ class Execution:
                 f"code issued {issued}. Workflow code must make the same calls in the same order "
                 "on every run."
             )
+        task = self._open.get(action.task_id)
+        if isinstance(task, DurableTask) and (event.data, event.child_id) != (action.data, action.child_id):
+            # The history is the truth: a rerun may have recorded another input or child ID.
+            task.action = replace(action, data=event.data, child_id=event.child_id)
 
     def _start(self, event: Event) -> None:
         entry = self.registry.workflows.get(event.name or "")

@@ -20,10 +20,17 @@ if ! command -v chromium >/dev/null 2>&1; then
     "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
     "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 fi
+# The JavaScript SDK's tests run its program with Node.js (npm installs the SDK). Installed once.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    sudo=(); [[ $(id -u) -eq 0 ]] || sudo=(sudo)
+    echo "test: installing nodejs and npm (apt-get)"
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+fi
 jar=$(scripts/fetch-conductor.sh)
 echo "test: conductor server jar: $jar"
-# The Dapr SDKs the collected tests run, each in its own environment (scripts/sdk-envs.sh).
-scripts/sdk-envs.sh py-dapr-1.17.5
+# Every Dapr SDK the tests run, each in its own environment (scripts/sdk-envs.sh; cached).
+scripts/sdk-envs.sh >/dev/null
 
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .

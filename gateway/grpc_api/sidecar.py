@@ -9,8 +9,9 @@ in-process, all others on the connected workers.
 
 Client methods, as daprd answers them (differences in docs/sidecar.md):
 
-- ``StartInstance``: a non-terminal ID in use is ALREADY_EXISTS, a terminal one is replaced
-  (unless ``enforceUniqueInstanceId``); ``scheduledStartTimestamp`` delays the start;
+- ``StartInstance`` answers once the instance runs: a non-terminal ID in use is
+  ALREADY_EXISTS, a terminal one is replaced (unless ``enforceUniqueInstanceId``);
+  ``scheduledStartTimestamp`` delays the start (and the answer does not wait for it);
   ``parentTraceContext`` traces the instance's work.
 - ``GetInstance`` answers ``exists=false`` for an unknown instance (the SDKs return None);
   ``WaitForInstanceStart`` / ``WaitForInstanceCompletion`` wait until the state is reached or
@@ -150,6 +151,8 @@ class SidecarService:
                 replace_terminal=not request.enforceUniqueInstanceId,
                 trace_context=mapping.trace_carrier(request.parentTraceContext),
             )
+            if start_at is None:  # as daprd: the answer comes once the instance runs
+                await engine.wait(instance_id, _started, None)
         return ps.CreateInstanceResponse(instanceId=instance_id)
 
     async def get(self, request: ps.GetInstanceRequest) -> ps.GetInstanceResponse:
@@ -158,7 +161,7 @@ class SidecarService:
         return _instance_response(record, request.getInputsAndOutputs)
 
     async def wait_for_start(self, request: ps.GetInstanceRequest) -> ps.GetInstanceResponse:
-        return await self._wait(request, lambda r: r is None or r.status is not Status.PENDING)
+        return await self._wait(request, _started)
 
     async def wait_for_completion(self, request: ps.GetInstanceRequest) -> ps.GetInstanceResponse:
         return await self._wait(request, lambda r: r is None or r.status.is_terminal)
@@ -296,6 +299,10 @@ _UNARY = (
     "CompleteWorkflowTask",
     "CompleteActivityTask",
 )
+
+
+def _started(record: InstanceRecord | None) -> bool:
+    return record is None or record.status is not Status.PENDING
 
 
 def _instance_response(record: InstanceRecord | None, payloads: bool) -> ps.GetInstanceResponse:

@@ -1,11 +1,16 @@
-"""A gateway serving HTTP and gRPC over a built-in, a Temporal and a Conductor component,
-and the Dapr SDK environments the programs run in.
+"""Gateways serving HTTP and gRPC, and the Dapr SDK environments the programs run in.
 
-The components are the examples' own: ``examples/builtin/components/builtin.yaml`` (its
-store moved to a temporary directory), the session's Temporal dev server with the example
-worker, and the session's Conductor server with the example definitions and worker.
-SDK programs run in their own processes, in the virtual environments that
-``scripts/sdk-envs.sh`` keeps in a cache outside the repository.
+- ``sidecar``: a built-in, a Temporal and a Conductor component behind one gateway (the
+  examples' own: ``examples/builtin/components/builtin.yaml`` with its store moved to a
+  temporary directory, the session's Temporal dev server and Conductor server with the
+  example workers), for Dapr's runtime workflow API over every component.
+- ``sdk_sidecar``: the examples' built-in component alone, whose engine also runs the
+  workflows of Dapr SDK workers (the sidecar service); its in-process example workflows live
+  beside them.
+
+SDK programs run in their own processes, in the environments that ``scripts/sdk-envs.sh``
+keeps in a cache outside the repository, with nothing but Dapr's settings in their
+environment.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -66,6 +71,14 @@ def sdk_environment(name: str) -> Path:
     return Path(path)
 
 
+def builtin_resources(directory: Path) -> Path:
+    """``directory`` holding the examples' built-in component, its store inside ``directory``."""
+    builtin = yaml.safe_load(BUILTIN_YAML.read_text())
+    builtin["spec"]["metadata"].append({"name": "store", "value": str(directory / "state" / "builtin.db")})
+    (directory / "builtin.yaml").write_text(yaml.safe_dump(builtin))
+    return directory
+
+
 @pytest.fixture(scope="session")
 def sidecar(
     tmp_path_factory: pytest.TempPathFactory,
@@ -74,10 +87,7 @@ def sidecar(
     conductor_server: conductor.ConductorServer,
     conductor_worker: subprocess.Popen[bytes],
 ) -> Iterator[Sidecar]:
-    resources = tmp_path_factory.mktemp("sidecar-resources")
-    builtin = yaml.safe_load(BUILTIN_YAML.read_text())
-    builtin["spec"]["metadata"].append({"name": "store", "value": str(resources / "state" / "builtin.db")})
-    (resources / "builtin.yaml").write_text(yaml.safe_dump(builtin))
+    resources = builtin_resources(tmp_path_factory.mktemp("sidecar-resources"))
     (resources / "temporal.yaml").write_text(temporal.component_yaml(temporal_server, name="temporal"))
     (resources / "conductor.yaml").write_text(
         conductor.component_yaml(
@@ -89,19 +99,47 @@ def sidecar(
         yield Sidecar(int(base_url.rsplit(":", 1)[1]), grpc_port)
 
 
+@pytest.fixture(scope="session")
+def sdk_sidecar(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sidecar]:
+    resources = builtin_resources(tmp_path_factory.mktemp("sdk-sidecar-resources"))
+    grpc_port = free_port()
+    with running_gateway([resources], grpc=GrpcSettings(port=grpc_port)) as base_url:
+        yield Sidecar(int(base_url.rsplit(":", 1)[1]), grpc_port)
+
+
 @pytest.fixture
 def rest(sidecar: Sidecar) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=sidecar.base_url, timeout=60.0) as client:
         yield client
 
 
-def run_program(environment: Path, program: str, sidecar: Sidecar, *arguments: str) -> list[dict[str, Any]]:
-    """Run ``program`` (in programs/) with the environment's interpreter and only Dapr's
-    settings; return the JSON lines it printed."""
-    python = environment / "bin" / "python"
+def program_command(environment: Path, program: str, *arguments: str) -> list[str]:
+    """How to run ``program`` (in programs/) in an SDK environment: its Python, or Node."""
+    if program.endswith(".cjs"):
+        return ["node", str(PROGRAMS / program), *arguments]
+    return [str(environment / "bin" / "python"), str(PROGRAMS / program), *arguments]
+
+
+def program_environment(environment: Path, settings: Mapping[str, str]) -> dict[str, str]:
+    """``settings`` (Dapr's), plus what finds the interpreter and, for Node, the SDK."""
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **settings}
+    if (environment / "node_modules").is_dir():
+        env["NODE_PATH"] = str(environment / "node_modules")
+    return env
+
+
+def run_program(
+    environment: Path,
+    program: str,
+    sidecar: Sidecar,
+    *arguments: str,
+    settings: Mapping[str, str] | None = None,
+) -> list[dict[str, Any]]:
+    """Run ``program`` (in programs/) in ``environment`` with only Dapr's settings (``settings``,
+    default the sidecar's ports); return the JSON lines it printed."""
     result = subprocess.run(
-        [str(python), str(PROGRAMS / program), *arguments],
-        env=sidecar.environment,
+        program_command(environment, program, *arguments),
+        env=program_environment(environment, sidecar.environment if settings is None else settings),
         capture_output=True,
         text=True,
         check=False,
@@ -109,7 +147,7 @@ def run_program(environment: Path, program: str, sidecar: Sidecar, *arguments: s
         cwd=PROGRAMS,
     )
     assert result.returncode == 0, (
-        f"{program} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
+        f"{program} failed ({result.returncode}):\n{result.stdout}\n{result.stderr[-6000:]}"
     )
     return [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
 

@@ -13,6 +13,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -37,6 +38,12 @@ local = wf.WorkflowRuntime()
 @local.activity(name="double")
 def double(ctx: wf.WorkflowActivityContext, n: int) -> int:
     return n * 2
+
+
+@local.workflow(name="doubler")
+def doubler(ctx: wf.DaprWorkflowContext, n: int) -> Any:
+    once = yield ctx.call_activity(double, input=n)
+    return (yield ctx.call_activity(double, input=once))
 
 
 def chain_turn(item: WorkflowWorkItem) -> TurnResult:
@@ -292,6 +299,50 @@ async def test_pending_inputs_survive_a_restart_before_any_turn(tmp_path: Path) 
         await worker.close()
     finally:
         await second.stop()
+
+
+async def test_a_rerun_from_an_activity_reruns_it_with_new_input_and_what_follows(engine: wf.Engine) -> None:
+    worker = ScriptedWorker(engine)
+    await engine.schedule("chain", json.dumps({"steps": 3}), "source")
+    assert json.loads((await finished(engine, "source")).serialized_output or "") == 3
+    ran_before = worker.activities_run
+
+    await engine.rerun("source", 1, "rerun", overwrite_input=True, new_input="100")
+    state = await finished(engine, "rerun")
+    assert json.loads(state.serialized_output or "") == 102  # activity 1 ran on 100, then 2 on 101
+    assert worker.activities_run - ran_before == 2  # activity 0's result was kept
+    history = [event for _, event in await engine.history("rerun")]
+    scheduled = [(e.task_id, e.data) for e in history if e.type is EventType.ACTIVITY_SCHEDULED]
+    assert scheduled == [(0, "0"), (1, "100"), (2, "101")]
+    source, rerun = await engine.get("source"), await engine.get("rerun")
+    assert source is not None
+    assert rerun is not None
+    assert rerun.execution_id != source.execution_id
+    assert history[1].execution_id == rerun.execution_id
+
+    with pytest.raises(wf.InvalidRerunError, match="there is no such event"):
+        await engine.rerun("source", 9, "nowhere")
+    with pytest.raises(
+        wf.InvalidRerunError, match="cannot set a new child workflow instance ID on ActivityScheduled"
+    ):
+        await engine.rerun("source", 1, "x", new_child_id="child")
+    with pytest.raises(wf.DuplicateInstanceError):
+        await engine.rerun("source", 1, "rerun")
+    await engine.schedule("chain", json.dumps({"steps": 1, "wait": True}), "running")
+    with pytest.raises(wf.InstanceStateError, match="only a finished instance can be rerun"):
+        await engine.rerun("running", 0, "y")
+    with pytest.raises(wf.UnknownInstanceError):
+        await engine.rerun("nobody", 0, "z")
+    await worker.close()
+
+
+async def test_a_rerun_of_an_in_process_workflow_replays_and_reruns_the_open_activity(
+    engine: wf.Engine,
+) -> None:
+    await engine.schedule("doubler", "3", "local-source")
+    assert json.loads((await finished(engine, "local-source")).serialized_output or "") == 12
+    await engine.rerun("local-source", 1, "local-rerun", overwrite_input=True, new_input="10")
+    assert json.loads((await finished(engine, "local-rerun")).serialized_output or "") == 20
 
 
 def test_without_remote_workers_an_unknown_workflow_still_fails(tmp_path: Path) -> None:

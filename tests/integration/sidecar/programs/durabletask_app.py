@@ -3,8 +3,10 @@
 Unmodified code of the ``durabletask-dapr`` 0.17.4 SDK (the generation before the SDK moved
 into ``dapr.ext.workflow``): a ``TaskHubGrpcWorker`` hosts the orchestrators and activities
 below in this process, a ``TaskHubGrpcClient`` drives them, and the sidecar is found through
-``DAPR_GRPC_PORT`` only. It runs in the environment ``py-durabletask-0.17.4`` of
-scripts/sdk-envs.sh and prints one JSON line per scenario, like dapr_workflow_app.py.
+``DAPR_GRPC_ENDPOINT`` only (0.17.4 reads ``DAPR_GRPC_PORT`` only beside ``DAPR_GRPC_HOST`` or
+``DAPR_RUNTIME_HOST``, and defaults to localhost:4001). It runs in the environment
+``py-durabletask-0.17.4`` of scripts/sdk-envs.sh and prints one JSON line per scenario,
+like dapr_workflow_app.py.
 (0.17.4's worker registers versioned orchestrators only through a private registry, so
 versions are left out here; patches are in.)
 
