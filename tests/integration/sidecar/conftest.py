@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ import yaml
 from gateway.grpc_api import GrpcSettings
 from gateway.testing import free_port, running_gateway
 from tests.servers import conductor, temporal
+from tests.servers._process import signal_group, stop_group
 
 REPO = Path(__file__).resolve().parents[3]
 SDK_ENVS_SCRIPT = REPO / "scripts" / "sdk-envs.sh"
@@ -154,3 +156,40 @@ def run_program(
 
 def steps(lines: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return {line.pop("step"): line for line in lines}
+
+
+class Worker:
+    """programs/chain_worker.py in its own process group, logging to ``log``."""
+
+    def __init__(self, environment: Path, name: str, grpc_port: int, log: Path, *flags: str) -> None:
+        self.name = name
+        self.log = log
+        self.output = log.with_name(f"{name}.out")
+        with self.output.open("wb") as out:
+            self.process = subprocess.Popen(
+                program_command(environment, "chain_worker.py", name, str(log), *flags),
+                env=program_environment(environment, {"DAPR_GRPC_PORT": str(grpc_port)}),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                cwd=PROGRAMS,
+                start_new_session=True,
+            )
+
+    def kill(self) -> None:
+        """SIGKILL: no chance to say goodbye on its stream."""
+        signal_group(self.process, signal.SIGKILL)
+        self.process.wait(timeout=30)
+
+    def stop(self) -> None:
+        stop_group(self.process, signal.SIGTERM, 30)
+
+    @property
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+
+def executions(log: Path) -> list[dict[str, Any]]:
+    """The activity executions a ``Worker`` logged, in order."""
+    if not log.exists():
+        return []
+    return [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
