@@ -86,6 +86,18 @@ def _families() -> dict[str, Metric]:
         counter("flowport_engine_instance_cache_evictions", "Idle instances dropped from memory."),
         gauge("flowport_engine_inbox_waiting", "Inbox messages from other processes not taken yet."),
         gauge("flowport_engine_inbox_lag_seconds", "How long the oldest waiting inbox message has waited."),
+        gauge("flowport_engine_remote_workers", "Remote SDK worker streams connected (GetWorkItems)."),
+        gauge(
+            "flowport_engine_remote_work_items",
+            "Work items of remote workers: waiting for a worker (queued) or out with one (running).",
+            "kind",
+            "state",
+        ),
+        CounterMetricFamily(
+            "flowport_engine_remote_work_items_completed",
+            "Work items remote workers answered.",
+            labels=["component", "kind"],
+        ),
     ]
     return {family.name: family for family in families}
 
@@ -122,6 +134,16 @@ def _add(families: dict[str, Metric], component: str, stats: wf.EngineStats) -> 
     counter("flowport_engine_instance_cache_evictions", stats.cache_evictions)
     gauge("flowport_engine_inbox_waiting", stats.inbox_waiting)
     gauge("flowport_engine_inbox_lag_seconds", stats.inbox_lag_seconds)
+    gauge("flowport_engine_remote_workers", stats.remote_workers)
+    for kind, queued, running, done in (
+        ("workflow", stats.remote_turns_queued, stats.remote_turns_running, stats.remote_turns_done),
+        ("activity", stats.remote_activities_queued, stats.remote_activities_running, stats.remote_activities_done),
+    ):
+        gauge("flowport_engine_remote_work_items", queued, kind, "queued")
+        gauge("flowport_engine_remote_work_items", running, kind, "running")
+        completed = families["flowport_engine_remote_work_items_completed"]
+        assert isinstance(completed, CounterMetricFamily)
+        completed.add_metric([component, kind], done)
 
 
 ENGINE_METRICS = EngineMetrics()

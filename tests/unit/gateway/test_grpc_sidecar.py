@@ -313,6 +313,22 @@ def ph_origin(name: str) -> Any:
     return history_events.TimerOriginExternalEvent(name=name)
 
 
+async def test_a_traced_start_hands_its_trace_context_to_the_workers(client: ProtocolClient) -> None:
+    stream = client.stream()
+    parent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    context = po.TraceContext(traceParent=parent, traceState=StringValue(value="vendor=1"))
+    await client.start("flow", "traced", parentTraceContext=context)
+    turn = await next_item(stream)
+    started = turn.workflowRequest.newEvents[1].executionStarted.parentTraceContext
+    assert started.traceParent == parent
+    assert started.spanID == "b7ad6b7169203331"
+    assert started.traceState.value == "vendor=1"
+    await client.answer(turn, schedule(0, "act", 1))
+    activity = await next_item(stream)
+    assert activity.activityRequest.parentTraceContext.traceParent == parent
+    stream.cancel()
+
+
 # -- bad answers ------------------------------------------------------------------------------
 
 
