@@ -135,10 +135,16 @@ def _add(families: dict[str, Metric], component: str, stats: wf.EngineStats) -> 
     gauge("flowport_engine_inbox_waiting", stats.inbox_waiting)
     gauge("flowport_engine_inbox_lag_seconds", stats.inbox_lag_seconds)
     gauge("flowport_engine_remote_workers", stats.remote_workers)
-    for kind, queued, running, done in (
+    remote = (
         ("workflow", stats.remote_turns_queued, stats.remote_turns_running, stats.remote_turns_done),
-        ("activity", stats.remote_activities_queued, stats.remote_activities_running, stats.remote_activities_done),
-    ):
+        (
+            "activity",
+            stats.remote_activities_queued,
+            stats.remote_activities_running,
+            stats.remote_activities_done,
+        ),
+    )
+    for kind, queued, running, done in remote:
         gauge("flowport_engine_remote_work_items", queued, kind, "queued")
         gauge("flowport_engine_remote_work_items", running, kind, "running")
         completed = families["flowport_engine_remote_work_items_completed"]
