@@ -29,9 +29,9 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import logging
 import time
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -232,19 +232,32 @@ class RemoteWorker:
         self.held: dict[str, WorkflowWorkItem | ActivityWorkItem] = {}
         self._waiting: asyncio.Future[None] | None = None
 
-    async def next(self) -> WorkItem | None:
-        """The next work item for this worker; ``None`` once it is closed."""
+    async def next(self, patience: float | None = None) -> WorkItem | None:
+        """The next work item for this worker; ``None`` once it is closed. ``TimeoutError``
+        when none came within ``patience`` seconds (the stream may then send a health ping;
+        cheaper than a timeout around the call, which costs a task per item)."""
+        hub = self._hub
         while not self.closed:
-            item = self._hub.take(self)
+            item = hub.take(self)
             if item is not None:
                 return item
-            self._waiting = self._hub.services.loop.create_future()
-            self._hub.idle_workers.append(self)
+            waiting = self._waiting = hub.services.loop.create_future()
+            hub.idle_workers.append(self)
+            timer = None if patience is None else hub.services.loop.call_later(patience, self._time_out)
             try:
-                await self._waiting
+                await waiting
             finally:
                 self._waiting = None
+                if timer is not None:
+                    timer.cancel()
+                if not waiting.done() or waiting.exception() is not None:  # cancelled or timed out
+                    with contextlib.suppress(ValueError):
+                        hub.idle_workers.remove(self)
         return None
+
+    def _time_out(self) -> None:
+        if self._waiting is not None and not self._waiting.done():
+            self._waiting.set_exception(TimeoutError())
 
     def wake(self) -> None:
         if self._waiting is not None and not self._waiting.done():
@@ -861,4 +874,6 @@ _ENDINGS = {
 
 
 def _token() -> str:
-    return uuid.uuid4().hex
+    """A fresh completion token: unique across processes and restarts, no system call each
+    (like execution IDs: a random prefix per process and a counter)."""
+    return new_execution_id()

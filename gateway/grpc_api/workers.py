@@ -25,7 +25,6 @@ token, an instance that ended meanwhile) is answered OK and ignored.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections import OrderedDict
 from collections.abc import Callable
@@ -104,27 +103,20 @@ class WorkerStreams:
         stream = _Stream(set(request.capabilities))
         worker = engine.remote.connect(stateful=stream.stateful)
         self._streams.add(stream)
-        waiting: asyncio.Future[WorkItem | None] | None = None
+        quiet = self._ping_interval if stream.pings else None
         try:
             while True:
-                if stream.pings:
-                    if waiting is None:
-                        waiting = asyncio.ensure_future(worker.next())
-                    done, _ = await asyncio.wait((waiting,), timeout=self._ping_interval)
-                    if not done:
-                        await context.write(_HEALTH_PING)
-                        continue
-                    item, waiting = waiting.result(), None
-                else:
-                    item = await worker.next()
+                try:
+                    item = await worker.next(quiet)
+                except TimeoutError:
+                    await context.write(_HEALTH_PING)
+                    continue
                 if item is None:  # the engine stopped
                     return
                 payload = self._payload(engine, stream, item)
                 if payload is not None:
                     await context.write(payload)
         finally:
-            if waiting is not None:
-                waiting.cancel()
             worker.close()
             self._streams.discard(stream)
 
