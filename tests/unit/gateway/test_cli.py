@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from gateway.cli import main
+from gateway.testing import free_port
 from tests.unit.gateway.conftest import fake_component_yaml
 
 pytestmark = pytest.mark.usefixtures("fake_plugins")
@@ -76,6 +77,26 @@ def test_serve_on_a_taken_grpc_port_exits_with_a_clear_message(tmp_path: Path) -
     assert result.returncode == 1
     assert f"error: cannot serve gRPC on 127.0.0.1:{port}" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_serve_with_several_built_in_components_and_none_chosen_names_them(tmp_path: Path) -> None:
+    for name in ("orders", "billing"):
+        (tmp_path / f"{name}.yaml").write_text(
+            f"apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata: {{name: {name}}}\n"
+            f"spec: {{type: workflow.builtin, metadata: [{{name: store, value: {tmp_path / name}.db}}]}}\n"
+        )
+    result = serve(tmp_path, "--grpc-port", str(free_port()))
+    assert result.returncode == 1
+    assert (
+        "error: several built-in workflow components (billing, orders) could serve the Dapr SDK workers; "
+        "choose one with --grpc-component"
+    ) in result.stderr
+    result = serve(tmp_path, "--grpc-port", str(free_port()), "--grpc-component", "shipping")
+    assert result.returncode == 1
+    assert (
+        "--grpc-component 'shipping' is not a built-in workflow component (built-in ones: billing, orders)"
+        in (result.stderr)
+    )
 
 
 @pytest.mark.parametrize("size", ["4MB", "0", "-1", "Mi"])
