@@ -29,6 +29,8 @@ _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 class Gateway:
     url: str
     pid: int
+    #: the component's SQLite store (``builtin_gateway``), to read histories from
+    store: Path | None = None
 
     def cpu_seconds(self) -> float:
         """User plus system CPU time the gateway process has used so far, all threads."""
@@ -54,17 +56,20 @@ def gateway_process(
     metrics: bool = True,
     env: dict[str, str] | None = None,
     start_timeout: float = 120,
+    grpc_port: int = 0,
+    store: Path | None = None,
 ) -> Iterator[Gateway]:
     """``flowport serve --resources-path resources`` on a free loopback port, run from the
     repository root (so that component metadata can name ``bench.*`` modules); yields it once
     ``/v1.0/healthz`` answers, stops it at the end. Its output goes to ``log``.
 
     Metrics are served as by default, but on a free port (``metrics=False``: none); tracing
-    only through ``OTEL_*`` variables in ``env``, never this process's own."""
+    only through ``OTEL_*`` variables in ``env``, never this process's own; gRPC only on
+    ``grpc_port`` (0: off)."""
     port = free_port()
     command = [sys.executable, "-c", "import sys; from gateway.cli import main; sys.exit(main())"]
     command += ["serve", "--resources-path", str(resources), "--port", str(port), "--log-level", "warning"]
-    command += ["--metrics-port", str(free_port() if metrics else 0), "--grpc-port", "0"]
+    command += ["--metrics-port", str(free_port() if metrics else 0), "--grpc-port", str(grpc_port)]
     environment = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
     with log.open("ab") as out:
         process = subprocess.Popen(
@@ -79,7 +84,7 @@ def gateway_process(
             if time.monotonic() > deadline:
                 raise TimeoutError(f"the gateway did not start within {start_timeout:g}s; see {log}")
             time.sleep(0.05)
-        yield Gateway(url, process.pid)
+        yield Gateway(url, process.pid, store)
     finally:
         process.terminate()
         try:
@@ -91,13 +96,21 @@ def gateway_process(
 
 @contextmanager
 def builtin_gateway(
-    runtimes: str, component: str = "bench", *, metrics: bool = True, env: dict[str, str] | None = None
+    runtimes: str,
+    component: str = "bench",
+    *,
+    metrics: bool = True,
+    env: dict[str, str] | None = None,
+    grpc_port: int = 0,
 ) -> Iterator[Gateway]:
     """A gateway whose one ``workflow.builtin`` component, ``component``, hosts the
-    ``module:attribute`` runtimes given, on a fresh SQLite store at full durability."""
+    ``module:attribute`` runtimes given (none: ``""``), on a fresh SQLite store at full
+    durability; with ``grpc_port``, its engine also runs Dapr SDK workers' workflows."""
     with tempfile.TemporaryDirectory(prefix="flowport-bench-") as tmp:
         resources = Path(tmp) / "resources"
         resources.mkdir()
+        store = Path(tmp) / "store.db"
+        hosted = f'\n  - {{name: runtimes, value: "{runtimes}"}}' if runtimes else ""
         (resources / f"{component}.yaml").write_text(
             textwrap.dedent(
                 f"""\
@@ -108,12 +121,15 @@ def builtin_gateway(
                   type: workflow.builtin
                   version: v1
                   metadata:
-                  - {{name: runtimes, value: "{runtimes}"}}
-                  - {{name: store, value: "{Path(tmp) / "store.db"}"}}
-                """
+                  - {{name: store, value: "{store}"}}"""
             )
+            + hosted
+            + "\n"
         )
-        with gateway_process(resources, Path(tmp) / "gateway.log", metrics=metrics, env=env) as gateway:
+        log = Path(tmp) / "gateway.log"
+        with gateway_process(
+            resources, log, metrics=metrics, env=env, grpc_port=grpc_port, store=store
+        ) as gateway:
             yield gateway
 
 

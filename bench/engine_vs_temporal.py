@@ -14,13 +14,11 @@ import asyncio
 import os
 import sys
 import time
-import uuid
 from datetime import timedelta
 
 from temporalio import activity, workflow
-from temporalio.client import Client
-from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
+from bench._temporal import temporal_worker
 from bench.engine_common import engine, parser, run_all
 
 
@@ -39,33 +37,16 @@ class OneActivity:
 
 
 async def temporal_throughput(count: int) -> float:
-    from concurrent.futures import ThreadPoolExecutor
+    async with temporal_worker([OneActivity], [temporal_noop]) as (client, queue):
 
-    from tests.servers.temporal import running_temporal
+        async def one(i: int) -> int:
+            return await client.execute_workflow(OneActivity.run, i, id=f"{queue}-{i}", task_queue=queue)
 
-    with running_temporal(pause_enabled=False, fast_delete=False) as server:
-        client = await Client.connect(server.address)
-        queue = f"bench-{uuid.uuid4().hex[:8]}"
-        with ThreadPoolExecutor(max_workers=16) as pool:
-            async with Worker(
-                client,
-                task_queue=queue,
-                workflows=[OneActivity],
-                activities=[temporal_noop],
-                activity_executor=pool,
-                workflow_runner=UnsandboxedWorkflowRunner(),
-            ):
-
-                async def one(i: int) -> int:
-                    return await client.execute_workflow(
-                        OneActivity.run, i, id=f"{queue}-{i}", task_queue=queue
-                    )
-
-                await asyncio.gather(*(one(i) for i in range(min(20, count))))  # warm up
-                began = time.perf_counter()
-                results = await asyncio.gather(*(one(i + 1_000_000) for i in range(count)))
-                elapsed = time.perf_counter() - began
-                assert len(results) == count
+        await asyncio.gather(*(one(i) for i in range(min(20, count))))  # warm up
+        began = time.perf_counter()
+        results = await asyncio.gather(*(one(i + 1_000_000) for i in range(count)))
+        elapsed = time.perf_counter() - began
+        assert len(results) == count
     return count / elapsed
 
 
