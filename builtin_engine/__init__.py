@@ -30,6 +30,7 @@ private and may move)::
                                     _dispatch   Dispatcher: activities, timers, children
                                     _remote     RemoteWorkers: turns of workflows run by SDK
                                                 workers in other processes, their queue
+                                    _remote_items  what those workers get and answer
                                     _inbox      Inbox: commands from other processes
                                     _retention  Retention: purges expired finished instances
                                     _rerun      a new instance from a finished one, cut at a task

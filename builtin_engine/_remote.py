@@ -39,6 +39,20 @@ from typing import TYPE_CHECKING
 from builtin_engine._cache import Instance, InstanceCache
 from builtin_engine._errors import FailureDetails
 from builtin_engine._history import NEVER, Event, EventType, new_execution_id, started_event
+from builtin_engine._remote_items import (
+    Action,
+    ActivityWorkItem,
+    CompleteWorkflow,
+    CreateChild,
+    CreateTimer,
+    ScheduleActivity,
+    SendEvent,
+    Stall,
+    TerminateOther,
+    TurnResult,
+    WorkflowWorkItem,
+    WorkItem,
+)
 from builtin_engine._services import Services
 from builtin_engine._store import Status, WriteUnit
 from builtin_engine._tracing import Work, WorkKind
@@ -49,122 +63,6 @@ if TYPE_CHECKING:
     from builtin_engine._step import Stepper
 
 log = logging.getLogger("builtin_engine")
-
-
-# -- what workers get -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class WorkflowWorkItem:
-    """One turn of a remote workflow."""
-
-    instance_id: str
-    execution_id: str
-    #: the workflow's name, and the instance that started it as a child (with its task ID)
-    name: str
-    parent_id: str | None
-    parent_task_id: int | None
-    #: the committed history of the current execution, oldest first
-    past: Sequence[Event]
-    #: a TURN_STARTED marker, then the inputs of this turn
-    new: Sequence[Event]
-    token: str
-    #: the W3C trace context the instance was started with, when traced (see ``_tracing``)
-    trace: Mapping[str, str] | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class ActivityWorkItem:
-    """One execution of an activity by a remote worker."""
-
-    instance_id: str
-    execution_id: str
-    task_id: int
-    name: str
-    input: str | None
-    task_execution_id: str | None
-    token: str
-    #: the W3C trace context of the instance that scheduled it, when traced
-    trace: Mapping[str, str] | None = None
-
-
-WorkItem = WorkflowWorkItem | ActivityWorkItem
-
-
-# -- what a turn's answer asks for ----------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class ScheduleActivity:
-    id: int
-    name: str
-    input: str | None = None
-    task_execution_id: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class CreateTimer:
-    id: int
-    fire_at: float
-    #: the worker's description of why (kept as it came, JSON text)
-    origin: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class CreateChild:
-    id: int
-    name: str
-    input: str | None = None
-    #: ``None``: ``<parent>:<id as 4 hex digits>``, Dapr's default
-    instance_id: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class SendEvent:
-    id: int
-    instance_id: str
-    name: str
-    data: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class TerminateOther:
-    id: int
-    instance_id: str
-    reason: str | None = None
-    recurse: bool = True
-
-
-@dataclass(frozen=True, slots=True)
-class CompleteWorkflow:
-    """The workflow ended: COMPLETED, FAILED, TERMINATED, or CONTINUED_AS_NEW (``result`` is
-    then the next input, and ``carryover`` the events raised but not consumed, as
-    ``(name, data)``)."""
-
-    id: int
-    status: Status | None  # None: continued as new
-    result: str | None = None
-    failure: FailureDetails | None = None
-    carryover: Sequence[tuple[str, str | None]] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class Stall:
-    """The worker cannot run this version of the workflow: the instance waits (STALLED)."""
-
-    id: int
-    reason: str
-
-
-Action = ScheduleActivity | CreateTimer | CreateChild | SendEvent | TerminateOther | CompleteWorkflow | Stall
-
-
-@dataclass(frozen=True, slots=True)
-class TurnResult:
-    actions: Sequence[Action] = ()
-    custom_status: str | None = None
-    version: str | None = None
-    patches: tuple[str, ...] | None = None
 
 
 # -- the state of one remote instance --------------------------------------------------------------

@@ -30,7 +30,7 @@ from google.protobuf.wrappers_pb2 import StringValue
 
 import builtin_engine as wf
 from builtin_engine._history import NEVER, Event, EventType
-from builtin_engine._remote import (
+from builtin_engine._remote_items import (
     Action,
     ActivityWorkItem,
     CompleteWorkflow,

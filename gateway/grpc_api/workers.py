@@ -34,7 +34,7 @@ import grpc
 
 import builtin_engine as wf
 import contracts
-from builtin_engine._remote import CompleteWorkflow, TurnResult, WorkflowWorkItem, WorkItem
+from builtin_engine._remote_items import CompleteWorkflow, TurnResult, WorkflowWorkItem, WorkItem
 from builtin_engine._store import Status
 from contracts import Capability
 from gateway.grpc_api import mapping

@@ -19,11 +19,11 @@ import pytest
 
 import builtin_engine as wf
 from builtin_engine._history import Event, EventType
-from builtin_engine._remote import (
+from builtin_engine._remote import RemoteWorker
+from builtin_engine._remote_items import (
     ActivityWorkItem,
     CompleteWorkflow,
     CreateTimer,
-    RemoteWorker,
     ScheduleActivity,
     TurnResult,
     WorkflowWorkItem,
