@@ -88,6 +88,16 @@ NEVER = 253370764800.0
 SCHEDULING = frozenset(
     {EventType.ACTIVITY_SCHEDULED, EventType.TIMER_CREATED, EventType.CHILD_WORKFLOW_SCHEDULED}
 )
+#: events that complete a task a scheduling event opened (they carry its task ID)
+CLOSING_TASKS = frozenset(
+    {
+        EventType.ACTIVITY_COMPLETED,
+        EventType.ACTIVITY_FAILED,
+        EventType.TIMER_FIRED,
+        EventType.CHILD_WORKFLOW_COMPLETED,
+        EventType.CHILD_WORKFLOW_FAILED,
+    }
+)
 #: events that end a workflow execution
 CLOSING = frozenset(
     {

@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING
 
 from builtin_engine._cache import Instance, InstanceCache
 from builtin_engine._errors import FailureDetails
-from builtin_engine._history import NEVER, Event, EventType, new_execution_id, started_event
+from builtin_engine._history import CLOSING_TASKS, NEVER, Event, EventType, new_execution_id, started_event
 from builtin_engine._remote_items import (
     Action,
     ActivityWorkItem,
@@ -352,7 +352,7 @@ class RemoteWorkers:
             ):
                 if event.task_id is not None:
                     opened[event.task_id] = event
-            elif event.task_id is not None and kind in _CLOSING_TASKS:
+            elif event.task_id is not None and kind in CLOSING_TASKS:
                 opened.pop(event.task_id, None)
         for task_id, event in opened.items():
             if event.type is EventType.TIMER_CREATED:
@@ -755,15 +755,6 @@ class RemoteWorkers:
         self.services.writer.submit(WriteUnit(instances=[inst.record]), ack)
 
 
-_CLOSING_TASKS = frozenset(
-    {
-        EventType.ACTIVITY_COMPLETED,
-        EventType.ACTIVITY_FAILED,
-        EventType.TIMER_FIRED,
-        EventType.CHILD_WORKFLOW_COMPLETED,
-        EventType.CHILD_WORKFLOW_FAILED,
-    }
-)
 _ENDINGS = {
     Status.COMPLETED: EventType.WORKFLOW_COMPLETED,
     Status.FAILED: EventType.WORKFLOW_FAILED,

@@ -20,21 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from builtin_engine._errors import InvalidRerunError
-from builtin_engine._history import Event, EventType
-
-#: the events a rerun can start from
-RERUNNABLE = frozenset(
-    {EventType.ACTIVITY_SCHEDULED, EventType.TIMER_CREATED, EventType.CHILD_WORKFLOW_SCHEDULED}
-)
-_CLOSING = frozenset(
-    {
-        EventType.ACTIVITY_COMPLETED,
-        EventType.ACTIVITY_FAILED,
-        EventType.TIMER_FIRED,
-        EventType.CHILD_WORKFLOW_COMPLETED,
-        EventType.CHILD_WORKFLOW_FAILED,
-    }
-)
+from builtin_engine._history import CLOSING_TASKS, SCHEDULING, Event, EventType
 
 
 def forked_history(
@@ -50,7 +36,7 @@ def forked_history(
     """The new instance's history (see the module docstring); ``InvalidRerunError`` when
     ``event_id`` names no scheduling event or the options do not fit its kind."""
     cut = next(
-        (i for i, e in enumerate(history) if e.task_id == event_id and e.type in RERUNNABLE),
+        (i for i, e in enumerate(history) if e.task_id == event_id and e.type in SCHEDULING),
         None,
     )
     if cut is None:
@@ -67,7 +53,7 @@ def forked_history(
         raise InvalidRerunError(
             f"cannot set a new child workflow instance ID on {target.type.title} event {event_id}"
         )
-    closed = {e.task_id for e in history[:cut] if e.type in _CLOSING}
+    closed = {e.task_id for e in history[:cut] if e.type in CLOSING_TASKS}
     kept: list[Event] = []
     for event in history[:cut]:
         if event.type is EventType.WORKFLOW_STARTED:

@@ -75,9 +75,7 @@ class SidecarService:
                 "(Dapr SDK workers) needs one (type workflow.builtin)"
             )
             refusal = refusing(error_status(PROBLEMS["not-found"], message, None))
-            return grpc.method_handlers_generic_handler(
-                SIDECAR_SERVICE, {name: refusal for name in (*_UNARY, "GetWorkItems")}
-            )
+            return grpc.method_handlers_generic_handler(SIDECAR_SERVICE, dict.fromkeys(_METHODS, refusal))
         workers = self.workers
         calls: dict[str, tuple[Callable[[Any], Awaitable[Message]], Any]] = {
             "Hello": (self.hello, Empty),
@@ -97,12 +95,12 @@ class SidecarService:
             "CompleteWorkflowTask": (workers.complete_workflow, ps.WorkflowResponse),
             "CompleteActivityTask": (workers.complete_activity, ps.ActivityResponse),
         }
-        assert set(calls) == set(_UNARY)
         methods = {
             name: unary(call, request_type, f"/{SIDECAR_SERVICE}/{name}")
             for name, (call, request_type) in calls.items()
         }
         methods["GetWorkItems"] = stream_handler(workers.get_work_items)
+        assert sorted(methods) == sorted(_METHODS), "every method of the service has its handler"
         return grpc.method_handlers_generic_handler(SIDECAR_SERVICE, methods)
 
     def _engine(self) -> wf.Engine:
@@ -203,18 +201,21 @@ class SidecarService:
         return ps.TerminateResponse()
 
     async def suspend(self, request: ps.SuspendRequest) -> ps.SuspendResponse:
-        _local_only(request, Capability.PAUSE)
-        instance_id = _instance_id(request.instanceId, Capability.PAUSE)
-        reason = mapping.text_of(request.reason, request.HasField("reason"))
-        await self._admin(self._engine(), Capability.PAUSE, instance_id, "suspend", reason)
+        await self._with_reason(request, Capability.PAUSE, "suspend")
         return ps.SuspendResponse()
 
     async def resume(self, request: ps.ResumeRequest) -> ps.ResumeResponse:
-        _local_only(request, Capability.RESUME)
-        instance_id = _instance_id(request.instanceId, Capability.RESUME)
-        reason = mapping.text_of(request.reason, request.HasField("reason"))
-        await self._admin(self._engine(), Capability.RESUME, instance_id, "resume", reason)
+        await self._with_reason(request, Capability.RESUME, "resume")
         return ps.ResumeResponse()
+
+    async def _with_reason(
+        self, request: ps.SuspendRequest | ps.ResumeRequest, operation: Operation, method: str
+    ) -> None:
+        """Suspend or resume: an instance and an optional reason."""
+        _local_only(request, operation)
+        instance_id = _instance_id(request.instanceId, operation)
+        reason = mapping.text_of(request.reason, request.HasField("reason"))
+        await self._admin(self._engine(), operation, instance_id, method, reason)
 
     async def purge(self, request: ps.PurgeInstancesRequest) -> ps.PurgeInstancesResponse:
         _local_only(request, Capability.PURGE)
@@ -281,24 +282,8 @@ class SidecarService:
             await getattr(admin, method)(instance_id, *args)
 
 
-_UNARY = (
-    "Hello",
-    "StartInstance",
-    "GetInstance",
-    "WaitForInstanceStart",
-    "WaitForInstanceCompletion",
-    "RaiseEvent",
-    "TerminateInstance",
-    "SuspendInstance",
-    "ResumeInstance",
-    "PurgeInstances",
-    "ListInstanceIDs",
-    "GetInstanceHistory",
-    "RerunWorkflowFromEvent",
-    "CompleteOrchestratorTask",
-    "CompleteWorkflowTask",
-    "CompleteActivityTask",
-)
+#: every method of Dapr's service (the 0.17-only ones of Microsoft's are not in it)
+_METHODS = [method.name for method in ps.DESCRIPTOR.services_by_name[SIDECAR_SERVICE].methods]
 
 
 def _started(record: InstanceRecord | None) -> bool:

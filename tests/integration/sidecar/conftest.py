@@ -188,6 +188,15 @@ class Worker:
         return self.process.poll() is None
 
 
+@pytest.fixture
+def workers() -> Iterator[list[Worker]]:
+    """The worker processes a test starts (it appends them); stopped after the test."""
+    started: list[Worker] = []
+    yield started
+    for worker in started:
+        worker.stop()
+
+
 def executions(log: Path) -> list[dict[str, Any]]:
     """The activity executions a ``Worker`` logged, in order."""
     if not log.exists():

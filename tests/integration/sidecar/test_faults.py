@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -44,14 +43,6 @@ def wait_for(condition: Any, what: str, timeout: float = WAIT) -> Any:
 @pytest.fixture(scope="module")
 def dapr_119() -> Path:
     return sdk_environment("py-dapr-1.19.0")
-
-
-@pytest.fixture
-def workers(dapr_119: Path) -> Iterator[list[Worker]]:
-    started: list[Worker] = []
-    yield started
-    for worker in started:
-        worker.stop()
 
 
 def test_a_worker_killed_mid_activity_hands_it_to_another(

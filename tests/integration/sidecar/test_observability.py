@@ -9,11 +9,8 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from tests.integration.observability.conftest import builtin_component_yaml, only, serve
 from tests.integration.sidecar.conftest import Worker, sdk_environment
@@ -26,16 +23,8 @@ __all__ = ["serve"]  # the observability suite's fixture, used here too
 WAIT = 90.0
 
 
-@pytest.fixture
-def worker_slot() -> Iterator[list[Worker]]:
-    started: list[Worker] = []
-    yield started
-    for worker in started:
-        worker.stop()
-
-
 def test_remote_turns_and_activities_are_spans_and_metrics(
-    serve: Any, otlp_receiver: OtlpReceiver, worker_slot: list[Worker], tmp_path: Path
+    serve: Any, otlp_receiver: OtlpReceiver, workers: list[Worker], tmp_path: Path
 ) -> None:
     resources = tmp_path / "resources"
     resources.mkdir()
@@ -47,7 +36,7 @@ def test_remote_turns_and_activities_are_spans_and_metrics(
     gauge = "flowport_engine_remote_workers"
     assert gateway.sample(gauge, component="builtin") == 0
     worker = Worker(sdk_environment("py-dapr-1.19.0"), "traced", grpc_port, tmp_path / "activities.jsonl")
-    worker_slot.append(worker)
+    workers.append(worker)
     deadline = time.monotonic() + WAIT
     while gateway.sample(gauge, component="builtin") != 1:
         assert time.monotonic() < deadline, "the worker never connected"

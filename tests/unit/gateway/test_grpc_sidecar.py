@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import textwrap
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
@@ -38,6 +37,7 @@ from gateway.grpc_api.stubs import sidecar as ps
 from gateway.registry import ComponentRegistry
 from gateway.service import WorkflowService
 from gateway.testing import free_port
+from tests.unit.gateway.conftest import fake_component_yaml
 
 LIMIT = 64 * 1024
 PING_INTERVAL = 0.2
@@ -145,29 +145,13 @@ def kind(event: Any) -> str:
     return str(event.WhichOneof("eventType"))
 
 
-def builtin_yaml(name: str, store: Path) -> str:
-    return textwrap.dedent(
-        f"""
-        apiVersion: dapr.io/v1alpha1
-        kind: Component
-        metadata:
-          name: {name}
-        spec:
-          type: workflow.builtin
-          version: v1
-          metadata:
-          - name: store
-            value: {store}
-        """
-    )
-
-
 @contextmanager
 def resources(tmp_path: Path, *names: str) -> Iterator[ComponentRegistry]:
     folder = tmp_path / "resources"
     folder.mkdir(exist_ok=True)
     for name in names:
-        (folder / f"{name}.yaml").write_text(builtin_yaml(name, tmp_path / f"{name}.db"))
+        store = f"  metadata:\n  - {{name: store, value: {tmp_path / name}.db}}\n"
+        (folder / f"{name}.yaml").write_text(fake_component_yaml(name, "workflow.builtin", store))
     yield ComponentRegistry.from_resources([folder])
 
 
