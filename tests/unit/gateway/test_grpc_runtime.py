@@ -281,7 +281,9 @@ async def test_other_methods_say_workflows_only(registry: ComponentRegistry, met
         if kind == "unary_unary":
             await multicallable(b"")
         else:
-            async for _ in multicallable(b"" if kind == "unary_stream" else iter([b""])):
+            # A stream-stream call writes nothing: a request written after the server's answer
+            # fails in the client itself (INTERNAL, "Failed execute_batch"), a race of the test.
+            async for _ in multicallable(b"") if kind == "unary_stream" else multicallable():
                 pass
 
     async with channel_to(registry) as channel:
