@@ -43,10 +43,18 @@ _UNAVAILABLE = frozenset(
 
 # What the core client reports when something at hostport accepts the connection but does not
 # speak gRPC over HTTP/2: an HTTP/1 server answers the HTTP/2 preface with an error (h2
-# protocol error) or hangs up (broken pipe, connection closed). A server that is down refuses
-# the connection instead, and one that never answers runs into the call's deadline.
+# protocol error) or hangs up (broken pipe, connection closed, or "connection was not ready"
+# when it hangs up before the HTTP/2 handshake ends). A server that is down refuses the
+# connection instead, and one that never answers runs into the call's deadline.
 _AFTER_CONNECTION = "after connection"
-_NOT_GRPC = ("h2 protocol error", "broken pipe", "connection closed", "frame_size_error", "http version")
+_NOT_GRPC = (
+    "h2 protocol error",
+    "broken pipe",
+    "connection closed",
+    "connection was not ready",
+    "frame_size_error",
+    "http version",
+)
 _STATUS_MESSAGE = re.compile(r'message: "([^"]*)"')
 _WRONG_PORT_HINT = "check hostport (Temporal's frontend gRPC port, 7233 by default, not an HTTP port) and tls"
 
