@@ -93,17 +93,20 @@ def create_app(
     )
     guarded = [Depends(_token_guard(api_token))] if api_token else []
 
+    # The one service of this gateway: the REST routes call it, and so does the gRPC front
+    # end (``gateway.runner``), so both share its health watch and tracing, and record their
+    # operations in one ``OperationMetrics``.
+    service = WorkflowService(registry, request_timeout, health=watch, tracer=tracer)
+    app.state.workflow_service = service
+    app.state.operation_metrics = OperationMetrics() if metrics else None
     app.add_middleware(
         TelemetryMiddleware,
-        is_component=lambda name: registry.slot(name) is not None,
-        metrics=OperationMetrics() if metrics else None,
+        is_component=service.has_component,
+        metrics=app.state.operation_metrics,
         tracer=tracer,
     )
     BUILD_INFO.labels(version()).set(1)
-    # The one service of this gateway: the REST routes call it, and so does the gRPC front
-    # end (``gateway.runner``), so both share its health watch and tracing.
-    app.state.workflow_service = WorkflowService(registry, request_timeout, health=watch, tracer=tracer)
-    api = WorkflowApi(app.state.workflow_service)
+    api = WorkflowApi(service)
     for index, prefix in enumerate(API_PREFIXES):
         api.add_routes(app.router, prefix, in_schema=index == 0, dependencies=guarded)
 

@@ -90,7 +90,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with asyncio.Runner(loop_factory=config.get_loop_factory()) as runner:
             server = uvicorn.Server(config)
-            runner.run(run_gateway(registry, server, grpc, app.state.workflow_service))
+            runner.run(
+                run_gateway(
+                    registry,
+                    server,
+                    grpc,
+                    app.state.workflow_service,
+                    metrics=app.state.operation_metrics,
+                )
+            )
     except ResourcesError as exc:
         _report(exc.errors)
         return 1

@@ -16,6 +16,7 @@ from gateway.grpc_api import GrpcSettings
 from gateway.grpc_api.hosting import sidecar_host
 from gateway.registry import ComponentRegistry
 from gateway.service import WorkflowService
+from gateway.telemetry.metrics import OperationMetrics
 
 log = logging.getLogger("flowport")
 
@@ -29,11 +30,13 @@ async def run_gateway(
     grpc_settings: GrpcSettings | None,
     service: WorkflowService,
     *,
+    metrics: OperationMetrics | None = None,
     sockets: list[socket.socket] | None = None,
 ) -> None:
     """Initialise the components, serve HTTP (and gRPC over ``service``, the HTTP app's own,
-    unless ``grpc_settings`` is None) until ``http`` is told to exit, then stop both and
-    close the components. ``sockets``: already bound sockets for HTTP (tests bind theirs).
+    unless ``grpc_settings`` is None, recording its operations in ``metrics``, the app's own)
+    until ``http`` is told to exit, then stop both and close the components. ``sockets``:
+    already bound sockets for HTTP (tests bind theirs).
 
     Components are initialised here, not in the ASGI lifespan, so that a failure is
     reported as one clear ``ResourcesError`` instead of a server traceback; a gRPC address
@@ -49,7 +52,7 @@ async def run_gateway(
             # Imported here: grpcio and the stubs load only when gRPC is on.
             from gateway.grpc_api.server import start_server
 
-            grpc_server = await start_server(service, grpc_settings, host)
+            grpc_server = await start_server(service, grpc_settings, host, metrics)
         try:
             names = ", ".join(slot.name for slot in registry.slots) or "none"
             log.info("flowport %s serving components: %s", version(), names)

@@ -236,6 +236,10 @@ class WorkflowService:
         _require(instance_id, "instance-id-missing", "no instance ID given", operation)
         return target
 
+    def has_component(self, name: str) -> bool:
+        """Whether ``name`` is a configured component (initialised or not)."""
+        return self._registry.slot(name) is not None
+
     def _component(self, name: str, operation: Operation) -> contracts.WorkflowComponent:
         _require(name, "component-missing", "no workflow component given", operation)
         slot = self._registry.slot(name)

@@ -112,7 +112,14 @@ def running_gateway(
         grpc = dataclasses.replace(grpc, api_token=api_token)
 
     def main(server: uvicorn.Server, sockets: list[socket.socket]) -> Coroutine[Any, Any, None]:
-        return run_gateway(registry, server, grpc, app.state.workflow_service, sockets=sockets)
+        return run_gateway(
+            registry,
+            server,
+            grpc,
+            app.state.workflow_service,
+            metrics=app.state.operation_metrics,
+            sockets=sockets,
+        )
 
     with serving(app, main=main) as base_url:
         yield base_url

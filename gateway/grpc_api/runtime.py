@@ -17,10 +17,14 @@ What the messages carry and how it maps:
 
 ``app_id`` (added in Dapr 1.16 for multi-app workflows) must be empty: Flowport serves no
 other apps, and silently ignoring a target would run the call in the wrong place.
+
+With ``metrics``, every call is counted and timed in the same families, under the same Dapr
+operation names and outcomes, as the REST requests (``gateway.telemetry.metrics``).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any, Protocol
@@ -35,8 +39,10 @@ from gateway.grpc_api.handlers import unary
 from gateway.grpc_api.stubs import RUNTIME_SERVICE
 from gateway.grpc_api.stubs import runtime_workflow as pb
 from gateway.models import state_properties
-from gateway.problems import ApiError, Operation
+from gateway.problems import PROBLEMS, ApiError, Operation, OperationError, classify
 from gateway.service import WorkflowService
+from gateway.telemetry.context import OPERATION_NAMES
+from gateway.telemetry.metrics import OperationMetrics
 
 #: the API versions each workflow method is served under
 VERSIONS = ("Beta1", "Alpha1")
@@ -56,26 +62,56 @@ class _Targeted(Protocol):
 class RuntimeWorkflowApi:
     """The workflow methods of ``dapr.proto.runtime.v1.Dapr`` over one ``WorkflowService``."""
 
-    def __init__(self, service: WorkflowService) -> None:
+    def __init__(self, service: WorkflowService, metrics: OperationMetrics | None = None) -> None:
         self._service = service
+        self._metrics = metrics
 
     def handler(self) -> grpc.GenericRpcHandler:
         """The method handlers, every method under each of ``VERSIONS``."""
-        operations: dict[str, tuple[Callable[[Any], Awaitable[Message]], Any]] = {
-            "StartWorkflow": (self.start, pb.StartWorkflowRequest),
-            "GetWorkflow": (self.get, pb.GetWorkflowRequest),
-            "PurgeWorkflow": (self.purge, pb.PurgeWorkflowRequest),
-            "TerminateWorkflow": (self.terminate, pb.TerminateWorkflowRequest),
-            "PauseWorkflow": (self.pause, pb.PauseWorkflowRequest),
-            "ResumeWorkflow": (self.resume, pb.ResumeWorkflowRequest),
-            "RaiseEventWorkflow": (self.raise_event, pb.RaiseEventWorkflowRequest),
+        # method: (call, request message, the REST route's name, whose Dapr operation it is)
+        operations: dict[str, tuple[Callable[[Any], Awaitable[Message]], Any, str]] = {
+            "StartWorkflow": (self.start, pb.StartWorkflowRequest, "startWorkflow"),
+            "GetWorkflow": (self.get, pb.GetWorkflowRequest, "getWorkflow"),
+            "PurgeWorkflow": (self.purge, pb.PurgeWorkflowRequest, "purgeWorkflow"),
+            "TerminateWorkflow": (self.terminate, pb.TerminateWorkflowRequest, "terminateWorkflow"),
+            "PauseWorkflow": (self.pause, pb.PauseWorkflowRequest, "pauseWorkflow"),
+            "ResumeWorkflow": (self.resume, pb.ResumeWorkflowRequest, "resumeWorkflow"),
+            "RaiseEventWorkflow": (self.raise_event, pb.RaiseEventWorkflowRequest, "raiseWorkflowEvent"),
         }
-        methods = {
-            name + version: unary(call, request_type, f"{RUNTIME_SERVICE}/{name}{version}")
-            for name, (call, request_type) in operations.items()
-            for version in VERSIONS
-        }
+        methods = {}
+        for name, (call, request_type, route) in operations.items():
+            observed = self._observed(call, OPERATION_NAMES[route])
+            for version in VERSIONS:
+                methods[name + version] = unary(observed, request_type, f"{RUNTIME_SERVICE}/{name}{version}")
         return grpc.method_handlers_generic_handler(RUNTIME_SERVICE, methods)
+
+    def _observed(
+        self, call: Callable[[Any], Awaitable[Message]], operation: str
+    ) -> Callable[[Any], Awaitable[Message]]:
+        """``call``, counted and timed under Dapr's ``operation`` name (as is when no metrics)."""
+        metrics = self._metrics
+        if metrics is None:
+            return call
+        is_component = self._service.has_component
+
+        async def observed(request: Any) -> Message:
+            began = time.perf_counter()
+            outcome = "success"
+            try:
+                return await call(request)
+            except (ApiError, OperationError) as exc:
+                outcome = classify(exc)[0].slug
+                raise
+            except Exception:
+                outcome = PROBLEMS["internal"].slug
+                raise
+            finally:
+                component = request.workflow_component
+                # never a label per made-up name, as for REST requests
+                label = component if is_component(component) else ""
+                metrics.observe(label, operation, outcome, time.perf_counter() - began)
+
+        return observed
 
     async def start(self, request: pb.StartWorkflowRequest) -> pb.StartWorkflowResponse:
         _check_app_id(request, Capability.START)

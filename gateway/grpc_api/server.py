@@ -29,6 +29,7 @@ from gateway.grpc_api.sidecar import SidecarService
 from gateway.grpc_api.status import error_status
 from gateway.problems import PROBLEMS
 from gateway.service import WorkflowService
+from gateway.telemetry.metrics import OperationMetrics
 
 log = logging.getLogger(__name__)
 
@@ -54,14 +55,17 @@ def server_options(settings: GrpcSettings) -> list[tuple[str, int]]:
 
 
 async def start_server(
-    service: WorkflowService, settings: GrpcSettings, host: RemoteWorkerHost | None = None
+    service: WorkflowService,
+    settings: GrpcSettings,
+    host: RemoteWorkerHost | None = None,
+    metrics: OperationMetrics | None = None,
 ) -> grpc.aio.Server:
-    """A started server on ``settings.address``, the sidecar service driving ``host``'s engine;
-    raises ``GrpcServerError`` if it cannot bind."""
+    """A started server on ``settings.address``, the sidecar service driving ``host``'s engine,
+    the runtime API's calls recorded in ``metrics``; raises ``GrpcServerError`` if it cannot bind."""
     interceptors = [_TokenCheck(settings.api_token)] if settings.api_token else []
     server = grpc.aio.server(options=server_options(settings), interceptors=interceptors)
     handlers = (
-        RuntimeWorkflowApi(service).handler(),
+        RuntimeWorkflowApi(service, metrics).handler(),
         SidecarService(host, settings).handler(),
         _WorkflowsOnly(),
     )

@@ -7,8 +7,12 @@ import json
 import secrets
 from pathlib import Path
 
+import grpc
+import pytest
+from dapr.proto.runtime.v1 import dapr_pb2_grpc, workflow_pb2
 from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 
+from gateway.testing import free_port
 from tests.integration.observability.conftest import builtin_component_yaml, only
 from tests.rest import Workflows, new_id
 from tests.servers.otlp import OtlpReceiver, ReceivedSpan, tracing_env
@@ -235,3 +239,50 @@ def test_the_engine_shows_its_workings(serve, tmp_path: Path) -> None:
     workflows.wait_status(nap, "TERMINATED")
     assert engine("timers_pending") == 0
     assert engine("instances", status="TERMINATED") == 1
+
+
+def test_calls_over_grpc_are_counted_like_rest_requests(serve, tmp_path: Path) -> None:
+    resources = tmp_path / "resources"
+    resources.mkdir()
+    (resources / "builtin.yaml").write_text(builtin_component_yaml(tmp_path))
+    grpc_port = free_port()
+    gateway = serve([resources], args=["--grpc-port", str(grpc_port)])
+    instance = new_id("grpc")
+
+    def count(operation: str, outcome: str, component: str = "builtin") -> float:
+        labels = {"component": component, "operation": operation, "outcome": outcome}
+        return gateway.sample("flowport_workflow_operation", "_total", **labels)
+
+    with grpc.insecure_channel(f"127.0.0.1:{grpc_port}") as channel:
+        dapr = dapr_pb2_grpc.DaprStub(channel)
+        dapr.StartWorkflowBeta1(
+            workflow_pb2.StartWorkflowRequest(
+                workflow_component="builtin", workflow_name="Greeting", instance_id=instance, input=b'"Ada"'
+            )
+        )
+        Workflows(gateway.api, "builtin").wait_status(instance, "COMPLETED")  # REST gets count too
+        gets = count("get_workflow", "success")
+        dapr.GetWorkflowAlpha1(
+            workflow_pb2.GetWorkflowRequest(workflow_component="builtin", instance_id=instance)
+        )
+        for component in ("builtin", "no-such-component"):
+            with pytest.raises(grpc.RpcError):
+                dapr.GetWorkflowBeta1(
+                    workflow_pb2.GetWorkflowRequest(
+                        workflow_component=component, instance_id="no-such-instance"
+                    )
+                )
+
+    # Dapr's operation names and the outcomes of REST requests; Beta1 and Alpha1 alike; never a
+    # label for a component name that is not configured.
+    assert count("create_workflow", "success") == 1
+    assert count("get_workflow", "success") == gets + 1
+    assert count("get_workflow", "instance-not-found") == 1
+    assert count("get_workflow", "component-not-found", component="") == 1
+    family = gateway.metrics()["flowport_workflow_operation_duration_seconds"]
+    timed = [
+        s
+        for s in family.samples
+        if s.name.endswith("_count") and s.labels.get("operation") == "create_workflow"
+    ]
+    assert [s.value for s in timed] == [1.0]
