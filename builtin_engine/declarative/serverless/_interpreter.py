@@ -9,6 +9,7 @@ timers, ``listen`` waits for events raised on the instance (the event name is th
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Callable, Generator
@@ -255,9 +256,11 @@ class _Run:
             ) from None
         status = int(response["status"])
         if status >= 400:
-            raise WorkflowError(
-                error_type("communication"), status, response.get("reason"), str(response.get("body"))
-            )
+            body = response.get("body")
+            said = body if isinstance(body, str) else json.dumps(body)
+            method = str(request["method"]).upper()
+            detail = f"{method} {url} answered {status} {response.get('reason')}: {said}"
+            raise WorkflowError(error_type("communication"), status, response.get("reason"), detail)
         if given.get("output") == "response":
             return {
                 "statusCode": status,
