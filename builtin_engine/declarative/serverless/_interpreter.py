@@ -27,6 +27,7 @@ from builtin_engine.declarative._runtime import (
     seeded_random,
 )
 from builtin_engine.declarative._threads import gather
+from builtin_engine.declarative.serverless._data_schemas import DataSchemas
 from builtin_engine.declarative.serverless._errors import EndWorkflow, WorkflowError, error_type
 from builtin_engine.declarative.serverless._expressions import evaluate as evaluate_expression
 from builtin_engine.declarative.serverless._expressions import is_expression, render, truthy
@@ -52,6 +53,7 @@ class SwProgram:
         self.timeouts: dict[str, Any] = use.get("timeouts") or {}
         # Secrets are read from the gateway's environment when used, never recorded in history.
         self.secret_names: list[str] = list(use.get("secrets") or [])
+        self.schemas = DataSchemas()
 
     def run(self, ctx: wf.DaprWorkflowContext, value: Any) -> Step:
         return _Run(self, ctx, value).execute()
@@ -106,6 +108,8 @@ class _Run:
         document = self.program.document
         try:
             value = self.input
+            check = self.program.schemas.validate
+            check(document.get("input"), value, "workflow input", "/input/schema")
             source = (document.get("input") or {}).get("from")
             if source is not None:
                 value = render(source, value, self.arguments(None, {}))
@@ -122,6 +126,7 @@ class _Run:
             shape = (document.get("output") or {}).get("as")
             if shape is not None:
                 value = render(shape, value, self.arguments(None, {}))
+            check(document.get("output"), value, "workflow output", "/output/schema")
             return value
         except WorkflowError as error:
             message = error.detail or error.title or error.type
@@ -162,6 +167,8 @@ class _Run:
         try:
             if "if" in task and not truthy(task["if"], raw, arguments):
                 return raw, "continue"
+            check = self.program.schemas.validate
+            check(task.get("input"), raw, "task input", f"{reference}/input/schema")
             value = raw
             source = (task.get("input") or {}).get("from")
             if source is not None:
@@ -181,9 +188,11 @@ class _Run:
             shape = (task.get("output") or {}).get("as")
             if shape is not None:
                 output = render(shape, output, arguments)
+            check(task.get("output"), output, "task output", f"{reference}/output/schema")
             export = (task.get("export") or {}).get("as")
             if export is not None:
                 self.context = render(export, output, {**arguments, "output": output})
+                check(task.get("export"), self.context, "exported context", f"{reference}/export/schema")
             return output, then or task.get("then", "continue")
         except WorkflowError as error:
             if error.instance is None:

@@ -21,6 +21,7 @@ import yaml
 from builtin_engine.declarative._loading import Edge, Graph, Node, Problem
 from builtin_engine.declarative._schema import schema_problems
 from builtin_engine.declarative.serverless import _expressions
+from builtin_engine.declarative.serverless._data_schemas import HOLDERS, problems_of
 
 START, END = "__start__", "__end__"
 TASK_KINDS = ("for", "call", "do", "emit", "fork", "listen", "raise", "run", "set", "switch", "try", "wait")
@@ -60,6 +61,7 @@ def check(document: Any, file: str) -> Checked:
     rules.tasks(document["do"], "/do", None, START, END)
     for field_name in ("input", "output"):
         rules.expressions(document.get(field_name), f"/{field_name}")
+    rules.data_schemas(document, "")
     return Checked(rules.problems, rules.activities, Graph(tuple(rules.nodes), tuple(rules.edges)))
 
 
@@ -112,6 +114,7 @@ class _Rules:
                 self.expression(task[key], f"{reference}/{key}", condition=True)
         for key in ("input", "output", "export"):
             self.expressions(task.get(key), f"{reference}/{key}")
+        self.data_schemas(task, reference)
         timeout = task.get("timeout")
         if isinstance(timeout, str) and timeout not in (self.use.get("timeouts") or {}):
             self.add(
@@ -120,6 +123,12 @@ class _Rules:
                 f"timeout {timeout!r} is not defined in use.timeouts",
             )
         getattr(self, f"task_{kind}", lambda task, reference, following: None)(task, reference, following)
+
+    def data_schemas(self, holder: dict[str, Any], reference: str) -> None:
+        for key in HOLDERS:
+            why = problems_of(holder.get(key))
+            if why is not None:
+                self.add(f"{reference}/{key}/schema", "data-schema", why)
 
     def task_call(self, task: dict[str, Any], reference: str, following: str) -> None:
         call = task["call"]

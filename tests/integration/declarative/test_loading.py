@@ -109,3 +109,24 @@ def test_definition_route_errors(api: Workflows) -> None:
     assert "chain" in missing.json()["detail"]
     unsupported = api.client.get("/v1.0/workflows/plain/definitions/chain")
     assert unsupported.status_code == 501, unsupported.text
+
+
+def test_data_schemas_must_be_inline_json_schemas(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, side_dir: Path
+) -> None:
+    definitions = tmp_path / "definitions"
+    definitions.mkdir()
+    document = {
+        "document": {"dsl": "1.0.0", "namespace": "test", "name": "schemas", "version": "1.0.0"},
+        "input": {"schema": {"resource": {"endpoint": "https://example.com/order.json"}}},
+        "do": [{"one": {"set": {"a": 1}, "output": {"schema": {"document": {"type": "thing"}}}}}],
+    }
+    (definitions / "schemas.yaml").write_text(json.dumps(document))
+    resources = write_component(tmp_path / "resources", definitions, tmp_path / "s.db")
+    assert main(["components", "--resources-path", str(resources)]) == 1
+    err = capsys.readouterr().err
+    assert "field '/input/schema'" in err
+    assert "inline schemas only" in err
+    assert "field '/do/0/one/output/schema'" in err
+    assert "not a valid JSON Schema: 'thing' is not valid" in err
+    assert "(rule: data-schema)" in err

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.rest import Workflows, failure, kinds, new_id, output
 
 
@@ -101,3 +103,28 @@ def test_specification_examples(api: Workflows) -> None:
         == "The workflow 'raise-not-implemented:0.1.0' is a work in progress and cannot be run yet"
     )
     assert api.wait_status(api.started("emit"))["runtimeStatus"] == "COMPLETED"
+
+
+def test_data_schemas_check_input_and_output_and_a_try_catches_a_mismatch(api: Workflows) -> None:
+    assert output(api.wait_status(api.started("sw-schemas", None, {"quantity": 2}))) == {"total": 6}
+    # the inner task's output schema (total at most 10) fails; the try catches the validation error
+    assert output(api.wait_status(api.started("sw-schemas", None, {"quantity": 5}))) == {
+        "total": 15,
+        "large": "Invalid task output",
+    }
+
+
+@pytest.mark.parametrize(
+    ("given", "schema", "words"),
+    [
+        ({"quantity": 0}, "/input/schema", "0 is less than the minimum of 1 (at quantity)"),
+        ({"count": 2}, "/input/schema", "'quantity' is a required property"),
+        ({"quantity": 50}, "/do/0/price/output/schema", "150 is greater than the maximum of 100 (at total)"),
+    ],
+)
+def test_data_that_does_not_match_its_schema_fails_saying_where(
+    api: Workflows, given: dict[str, int], schema: str, words: str
+) -> None:
+    details = failure(api.wait_status(api.started("sw-schemas", None, given)))
+    assert details["type"] == "https://serverlessworkflow.io/spec/1.0.0/errors/validation"
+    assert f"does not match the schema at {schema}: {words}" in details["message"]
