@@ -140,7 +140,6 @@ class StoreBackend:
         *,
         trace_context: Mapping[str, str] | None = None,
     ) -> str:
-        # The trace context is not kept: the engine that adopts the instance has no link to it.
         now = time.time()
         record = InstanceRecord(
             instance_id=instance_id,
@@ -151,7 +150,8 @@ class StoreBackend:
             input=serialized_input,
             execution_id=new_execution_id(),
         )
-        started = started_event(name, serialized_input, max(now, start_at or now), record.execution_id)
+        trace = dict(trace_context) if trace_context else None
+        started = started_event(name, serialized_input, max(now, start_at or now), record.execution_id, trace)
         command = Command(CommandKind.START, instance_id)
         await asyncio.to_thread(lambda: self._ready().post(command, record, started))
         return instance_id

@@ -319,8 +319,9 @@ class Dispatcher:
         )
         step = self._stepper()
         inst = step.new_instance(record)
+        inst.trace = parent.trace  # a child's work is in its parent's trace
         self.cache.add(inst)
-        started = started_event(name, data, now, record.execution_id)
+        started = started_event(name, data, now, record.execution_id, inst.trace)
 
         def created(error: BaseException | None) -> None:
             if error is None or not self.cache.is_current(inst):

@@ -291,7 +291,9 @@ class Engine:
         step = self.step
         inst = step.new_instance(record)
         inst.trace = dict(trace_context) if trace_context else None
-        started = started_event(name, serialized_input, max(now, start_at or now), record.execution_id)
+        started = started_event(
+            name, serialized_input, max(now, start_at or now), record.execution_id, inst.trace
+        )
         created = inst.created = self.loop.create_future()
         self.cache.add(inst)
         try:

@@ -11,7 +11,7 @@ Every fact an event carries has a typed field of its own; which fields an event 
 =========================  =========  =============================================
 type                       task_id    other fields
 =========================  =========  =============================================
-WORKFLOW_STARTED           none       name, data = input, execution_id;
+WORKFLOW_STARTED           none       name, data = input, execution_id, trace;
                                       timestamp in the future = a delayed start
 ACTIVITY_SCHEDULED         yes        name, data = input
 ACTIVITY_COMPLETED         yes        data = result
@@ -42,6 +42,7 @@ import enum
 import itertools
 import os
 import uuid
+from collections.abc import Mapping
 from typing import NamedTuple
 
 from builtin_engine._errors import FailureDetails
@@ -140,11 +141,23 @@ class Event(NamedTuple):
     #: the workflow version and patches a remote worker ran a turn with (``TURN_STARTED``)
     version: str | None = None
     patches: tuple[str, ...] | None = None
+    #: the W3C trace context (``traceparent``...) the instance was started with, when traced:
+    #: kept with its start so that its work is traced after a restart too (see ``_tracing``)
+    trace: Mapping[str, str] | None = None
 
 
-def started_event(name: str, data: str | None, at: float, execution_id: str) -> Event:
+def started_event(
+    name: str, data: str | None, at: float, execution_id: str, trace: Mapping[str, str] | None = None
+) -> Event:
     """The first event of an execution; ``at`` in the future asks for a delayed start."""
-    return Event(EventType.WORKFLOW_STARTED, at, name=name, data=data, execution_id=execution_id)
+    return Event(EventType.WORKFLOW_STARTED, at, name=name, data=data, execution_id=execution_id, trace=trace)
+
+
+def started_trace(events: list[tuple[int, Event]]) -> Mapping[str, str] | None:
+    """The trace context of the execution whose events (history, or pending inputs) these are."""
+    if events and events[0][1].type is EventType.WORKFLOW_STARTED:
+        return events[0][1].trace
+    return None
 
 
 class _ExecutionIds:

@@ -729,7 +729,7 @@ class RemoteWorkers:
         )
         unit.instances.append(inst.record)
         self.services.writer.submit(unit)
-        started = started_event(inst.record.name, ending.result, now, inst.record.execution_id)
+        started = started_event(inst.record.name, ending.result, now, inst.record.execution_id, inst.trace)
         carried = [
             Event(EventType.EVENT_RAISED, now, name=name, data=data) for name, data in ending.carryover
         ]

@@ -473,6 +473,7 @@ def _event_row(instance_id: str, seq: int, e: Event) -> tuple[Any, ...]:
         or e.target_id is not None
         or e.version is not None
         or e.patches is not None
+        or e.trace is not None
     ):
         extra = {
             key: value
@@ -486,6 +487,7 @@ def _event_row(instance_id: str, seq: int, e: Event) -> tuple[Any, ...]:
                 ("targetId", e.target_id),
                 ("version", e.version),
                 ("patches", None if e.patches is None else list(e.patches)),
+                ("trace", None if e.trace is None else dict(e.trace)),
             )
             if value is not None
         }
@@ -519,6 +521,7 @@ def _event(r: Sequence[Any]) -> Event:
         target_id=extra.get("targetId"),
         version=extra.get("version"),
         patches=None if patches is None else tuple(patches),
+        trace=extra.get("trace"),
     )
 
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from builtin_engine._cache import Instance, InstanceCache
 from builtin_engine._errors import FailureDetails, NonDeterminismError
-from builtin_engine._history import Event, EventType, new_execution_id, started_event
+from builtin_engine._history import Event, EventType, new_execution_id, started_event, started_trace
 from builtin_engine._registry import Registry
 from builtin_engine._replay import DurableTask, Execution, Outcome, TimerTask
 from builtin_engine._services import Services
@@ -168,6 +168,7 @@ class Stepper:
     def restore(self, stored: Stored) -> None:
         """Bring back an unfinished instance at start-up and carry out its outstanding work."""
         inst = Instance(stored.record, committed=True, remote=self.is_remote(stored.record.name))
+        inst.trace = started_trace(stored.history) or started_trace(stored.pending)
         self.cache.add(inst)
         self.rebuild(inst, stored, recovering=True)
 
@@ -177,6 +178,7 @@ class Stepper:
             started = history[0][1]
             inst = self.new_instance(record)
             inst.committed = record
+            inst.trace = started.trace
             self.cache.add(inst)
             if inst.remote:  # the start waits for the first turn, as pending input
                 iid = inst.instance_id
@@ -360,7 +362,7 @@ class Stepper:
         inst.record = inst.record._replace(
             execution_id=execution_id, input=outcome.data, output=None, failure=None
         )
-        started = started_event(inst.record.name, outcome.data, now, execution_id)
+        started = started_event(inst.record.name, outcome.data, now, execution_id, inst.trace)
         unit = WriteUnit(reset_history=inst.instance_id, events=[(inst.instance_id, 0, started)])
         inst.next_seq = 1
         self.cache.activate(inst, Execution(inst.instance_id, self.registry))

@@ -1,8 +1,9 @@
 """Tracing hooks: the engine reports each piece of a traced instance's work after it happened.
 
 An instance is traced when whoever started it passed a W3C trace context (``traceparent``...)
-to ``schedule``; the engine keeps it with the instance in memory (not in the store: after a
-restart the instance's work is no longer traced). For such an instance, every workflow turn
+to ``schedule`` (in this process or, through the store, in another); the engine keeps it with
+the instance and in the instance's ``WORKFLOW_STARTED`` event, so that its work is traced after
+a restart too, and each continue-as-new carries it on. For such an instance, every workflow turn
 (one event applied and the workflow run up to its next yield), every activity execution (each
 retry is one) and every durable timer is handed, once done, to the ``WorkTracer`` the host
 gave the engine, which makes spans of them. The engine depends on no tracing library; an

@@ -45,6 +45,7 @@ class Gateway:
     api: httpx.Client
     metrics_url: str
     log_path: Path
+    process: GatewayProcess
 
     def metrics(self) -> dict[str, Any]:
         """The families the metrics listener serves, by name."""
@@ -80,7 +81,7 @@ def serve(tmp_path: Path) -> Iterator[Any]:
         process.start()
         api = httpx.Client(base_url=process.url, timeout=60.0)
         clients.append(api)
-        return Gateway(api, process.metrics_url, log_path)
+        return Gateway(api, process.metrics_url, log_path, process)
 
     yield start
     for client in clients:

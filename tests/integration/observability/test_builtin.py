@@ -286,3 +286,42 @@ def test_calls_over_grpc_are_counted_like_rest_requests(serve, tmp_path: Path) -
         if s.name.endswith("_count") and s.labels.get("operation") == "create_workflow"
     ]
     assert [s.value for s in timed] == [1.0]
+
+
+def test_an_instance_is_still_traced_after_the_gateway_restarts(
+    serve, otlp_receiver: OtlpReceiver, tmp_path: Path
+) -> None:
+    resources = tmp_path / "resources"
+    resources.mkdir()
+    (resources / "builtin.yaml").write_text(builtin_component_yaml(tmp_path))
+    gateway = serve([resources], env=tracing_env(otlp_receiver, "gateway-restarted"))
+    trace_id = secrets.token_hex(16)
+    parent = new_id("traced")
+    answer = gateway.api.post(
+        f"/v1.0/workflows/builtin/family/start?instanceID={parent}",
+        json=1,
+        headers={"traceparent": f"00-{trace_id}-{secrets.token_hex(8)}-01"},
+    )
+    assert answer.status_code == 202, answer.text
+    workflows = Workflows(gateway.api, "builtin")
+    instance = f"{parent}:0000"  # its one child, an approval, waiting for its event
+    workflows.wait_status(instance, "RUNNING")
+
+    gateway.process.crash_and_restart()  # kill -9: only what the store holds survives
+    workflows.accepted(instance, "raiseEvent/approval", {"approved": True})  # no trace context
+    workflows.wait_status(parent, "COMPLETED")
+
+    def turns(got: list[ReceivedSpan]) -> list[ReceivedSpan]:
+        return [
+            s
+            for s in got
+            if s.trace_id == trace_id
+            and s.name == "turn approval"
+            and s.attributes.get("flowport.instance_id") == instance
+            and s.attributes.get("flowport.event") == "EVENT_RAISED"
+        ]
+
+    # the child's turn the event caused, in the new process, is in the trace the parent's start
+    # came with
+    (turn,) = turns(otlp_receiver.wait_for(lambda got: len(turns(got)) == 1))
+    assert turn.service == "gateway-restarted"
