@@ -97,6 +97,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     grpc,
                     app.state.workflow_service,
                     metrics=app.state.operation_metrics,
+                    freeze_heap=True,
                 )
             )
     except ResourcesError as exc:

@@ -19,7 +19,9 @@ def rfc3339(moment: datetime) -> str:
     """UTC with a ``Z``, as Dapr writes timestamps; naive times are taken as UTC."""
     if moment.tzinfo is None:
         return f"{moment.isoformat(timespec='microseconds')}Z"
-    return f"{moment.astimezone(UTC).isoformat(timespec='microseconds')[:-6]}Z"  # "+00:00" -> "Z"
+    if moment.tzinfo is not UTC:  # already UTC is the usual case, and a list's hot path
+        moment = moment.astimezone(UTC)
+    return f"{moment.isoformat(timespec='microseconds')[:-6]}Z"  # "+00:00" -> "Z"
 
 
 def state_body(state: InstanceState) -> dict[str, Any]:
