@@ -73,14 +73,21 @@ def _exporter(name: str, environ: Mapping[str, str]) -> SpanExporter:
         or environ.get("OTEL_EXPORTER_OTLP_PROTOCOL")
         or "http/protobuf"
     ).strip()
-    if protocol != "http/protobuf":
-        raise TracingConfigError(
-            f"OTEL_EXPORTER_OTLP_PROTOCOL: {protocol!r} is not supported; Flowport exports OTLP "
-            "as http/protobuf (point it at the collector's OTLP/HTTP port, 4318)"
-        )
-    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    # Imported when asked for: each exporter brings its transport's modules.
+    if protocol == "http/protobuf":
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
-    return OTLPSpanExporter()
+        return OTLPSpanExporter()
+    if protocol == "grpc":
+        from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import (
+            OTLPSpanExporter as OTLPGrpcSpanExporter,
+        )
+
+        return OTLPGrpcSpanExporter()
+    raise TracingConfigError(
+        f"OTEL_EXPORTER_OTLP_PROTOCOL: {protocol!r} is not supported; Flowport exports OTLP as "
+        "http/protobuf (the collector's port 4318, the default) or grpc (port 4317)"
+    )
 
 
 class AsgiHeaders(Getter[Iterable[tuple[bytes, bytes]]]):

@@ -1,12 +1,13 @@
-"""An OTLP/HTTP trace receiver for tests and benchmarks.
+"""An OTLP trace receiver for tests and benchmarks, over HTTP and over gRPC.
 
 No OpenTelemetry Collector (nor Jaeger) installs from the package registries this project
 uses (PyPI, npm, Maven Central, apt; the Go proxy would mean compiling the collector on
 every fresh machine), so the receiver is this: a real HTTP server that takes what a real
-OTLP exporter sends (``POST /v1/traces``, protobuf, optionally gzip) and decodes it with the
-official ``opentelemetry-proto`` messages, exactly as a collector's OTLP/HTTP receiver does.
-Point exporters at it with ``tracing_env(receiver, service)``. The session fixture
-``otlp_receiver`` starts one for the whole test session.
+OTLP exporter sends (``POST /v1/traces``, protobuf, optionally gzip), and a real gRPC server
+serving OTLP's ``TraceService/Export``, both decoding with the official
+``opentelemetry-proto`` messages, exactly as a collector's OTLP receivers do. Point exporters
+at it with ``tracing_env(receiver, service)`` (``grpc=True`` for the gRPC one). The session
+fixture ``otlp_receiver`` starts one for the whole test session.
 """
 
 from __future__ import annotations
@@ -15,12 +16,15 @@ import gzip
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import grpc
 import pytest
+from opentelemetry.proto.collector.trace.v1 import trace_service_pb2_grpc
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
     ExportTraceServiceResponse,
@@ -54,6 +58,8 @@ class OtlpReceiver:
         self._arrived = threading.Condition()
         self.requests = 0
         self.endpoint = ""
+        #: the OTLP/gRPC endpoint (``host:port``)
+        self.grpc_endpoint = ""
 
     def spans(self) -> list[ReceivedSpan]:
         with self._arrived:
@@ -77,7 +83,9 @@ class OtlpReceiver:
         return [span for span in self.spans() if span.trace_id == trace_id]
 
     def receive(self, body: bytes) -> None:
-        request = ExportTraceServiceRequest.FromString(body)
+        self.receive_request(ExportTraceServiceRequest.FromString(body))
+
+    def receive_request(self, request: ExportTraceServiceRequest) -> None:
         spans: list[ReceivedSpan] = []
         for resource_spans in request.resource_spans:
             resource = _attributes(resource_spans.resource.attributes)
@@ -141,23 +149,44 @@ def running_otlp_receiver() -> Iterator[OtlpReceiver]:
         def log_message(self, format: str, *args: Any) -> None:
             pass  # quiet: the test reads spans, not this server's access log
 
+    class TraceService(trace_service_pb2_grpc.TraceServiceServicer):
+        def Export(  # OTLP's method name
+            self, request: ExportTraceServiceRequest, context: grpc.ServicerContext
+        ) -> ExportTraceServiceResponse:
+            receiver.receive_request(request)
+            return ExportTraceServiceResponse()
+
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     receiver.endpoint = f"http://127.0.0.1:{server.server_port}"
     thread = threading.Thread(target=server.serve_forever, name="otlp-receiver", daemon=True)
     thread.start()
+    grpc_server = grpc.server(ThreadPoolExecutor(max_workers=4, thread_name_prefix="otlp-grpc"))
+    trace_service_pb2_grpc.add_TraceServiceServicer_to_server(TraceService(), grpc_server)
+    receiver.grpc_endpoint = f"127.0.0.1:{grpc_server.add_insecure_port('127.0.0.1:0')}"
+    grpc_server.start()
     try:
         yield receiver
     finally:
+        grpc_server.stop(None)
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
 
 
-def tracing_env(receiver: OtlpReceiver, service: str) -> dict[str, str]:
-    """What an operator sets to send traces to a collector, with a short batch delay."""
+def tracing_env(receiver: OtlpReceiver, service: str, *, grpc: bool = False) -> dict[str, str]:
+    """What an operator sets to send traces to a collector, with a short batch delay; with
+    ``grpc``, over OTLP/gRPC."""
+    transport = (
+        {
+            "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",
+            "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://{receiver.grpc_endpoint}",
+        }
+        if grpc
+        else {"OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint}
+    )
     return {
         "OTEL_TRACES_EXPORTER": "otlp",
-        "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint,
+        **transport,
         "OTEL_SERVICE_NAME": service,
         "OTEL_BSP_SCHEDULE_DELAY": "100",
     }

@@ -325,3 +325,23 @@ def test_an_instance_is_still_traced_after_the_gateway_restarts(
     # came with
     (turn,) = turns(otlp_receiver.wait_for(lambda got: len(turns(got)) == 1))
     assert turn.service == "gateway-restarted"
+
+
+def test_traces_go_over_otlp_grpc_too(serve, otlp_receiver: OtlpReceiver, tmp_path: Path) -> None:
+    resources = tmp_path / "resources"
+    resources.mkdir()
+    (resources / "builtin.yaml").write_text(builtin_component_yaml(tmp_path))
+    gateway = serve([resources], env=tracing_env(otlp_receiver, "gateway-over-grpc", grpc=True))
+    trace_id = secrets.token_hex(16)
+    instance = new_id("otlpgrpc")
+    answer = gateway.api.post(
+        f"/v1.0/workflows/builtin/Greeting/start?instanceID={instance}",
+        json="Ada",
+        headers={"traceparent": f"00-{trace_id}-{secrets.token_hex(8)}-01"},
+    )
+    assert answer.status_code == 202, answer.text
+    Workflows(gateway.api, "builtin").wait_status(instance, "COMPLETED")
+    spans = otlp_receiver.wait_for(
+        lambda got: any(s.trace_id == trace_id and s.name == START_ROUTE for s in got)
+    )
+    assert {s.service for s in spans if s.trace_id == trace_id} == {"gateway-over-grpc"}

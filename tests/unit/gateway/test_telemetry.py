@@ -149,7 +149,10 @@ def test_the_service_name_is_the_operators(environ: Callable[..., None]) -> None
     ("variables", "message"),
     [
         ({"OTEL_TRACES_EXPORTER": "zipkin"}, "unknown exporter 'zipkin'"),
-        ({"OTEL_TRACES_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"}, "'grpc' is not supported"),
+        (
+            {"OTEL_TRACES_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_PROTOCOL": "http/json"},
+            "'http/json' is not supported",
+        ),
     ],
 )
 def test_what_tracing_cannot_do_is_a_clear_error(
