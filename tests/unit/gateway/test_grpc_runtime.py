@@ -8,6 +8,7 @@ tests/integration/sidecar/.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -336,6 +337,92 @@ def test_clients_may_ping_every_30_seconds_without_calls() -> None:
     assert options["grpc.keepalive_permit_without_calls"] == 1
     assert options["grpc.http2.min_ping_interval_without_data_ms"] == MIN_CLIENT_PING_INTERVAL_MS <= 30_000
     assert options["grpc.max_receive_message_length"] == 4 * 1024 * 1024
+
+
+class Http2Tap:
+    """A TCP proxy between one gRPC client and the server that reads the HTTP/2 frame headers
+    going each way: what pings the client sent, which the server acknowledged, and whether
+    the server sent GOAWAY. (Python's gRPC API shows none of these.)"""
+
+    PING, GOAWAY, ACK = 0x6, 0x7, 0x1
+    PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+
+    def __init__(self, upstream_port: int) -> None:
+        self.upstream_port = upstream_port
+        self.pings_sent = 0
+        self.pings_acknowledged = 0
+        self.goaway = False
+        self.changed = asyncio.Event()
+
+    async def serve(self) -> asyncio.Server:
+        return await asyncio.start_server(self._connection, "127.0.0.1", 0)
+
+    async def _connection(
+        self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter
+    ) -> None:
+        server_reader, server_writer = await asyncio.open_connection("127.0.0.1", self.upstream_port)
+        await asyncio.gather(
+            self._pipe(client_reader, server_writer, from_client=True),
+            self._pipe(server_reader, client_writer, from_client=False),
+            return_exceptions=True,
+        )
+
+    async def _pipe(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, *, from_client: bool
+    ) -> None:
+        try:
+            if from_client:
+                writer.write(await reader.readexactly(len(self.PREFACE)))
+            while True:
+                header = await reader.readexactly(9)
+                length = int.from_bytes(header[:3], "big")
+                kind, flags = header[3], header[4]
+                writer.write(header + await reader.readexactly(length))
+                await writer.drain()
+                if kind == self.PING and from_client and not flags & self.ACK:
+                    self.pings_sent += 1
+                elif kind == self.PING and not from_client and flags & self.ACK:
+                    self.pings_acknowledged += 1
+                elif kind == self.GOAWAY and not from_client:
+                    self.goaway = True
+                self.changed.set()
+        finally:
+            writer.close()
+
+
+async def test_an_idle_client_pinging_keeps_its_connection(registry: ComponentRegistry) -> None:
+    """The Dapr SDKs' channel keepalive (durabletask's options: pings with no call in flight),
+    at the shortest interval the server permits (about 40 s); gRPC's default server policy
+    answers the fourth such ping with GOAWAY (too_many_pings) and the connection drops."""
+    port = free_port()
+    server = await start_server(WorkflowService(registry, 0.5), GrpcSettings(port=port))
+    tap = Http2Tap(port)
+    proxy = await tap.serve()
+    keepalive = [
+        ("grpc.keepalive_time_ms", MIN_CLIENT_PING_INTERVAL_MS),
+        ("grpc.keepalive_timeout_ms", 10_000),
+        ("grpc.http2.max_pings_without_data", 0),
+        ("grpc.keepalive_permit_without_calls", 1),
+    ]
+    address = f"127.0.0.1:{proxy.sockets[0].getsockname()[1]}"
+    try:
+        async with grpc.aio.insecure_channel(address, options=keepalive) as channel:
+            await channel.channel_ready()
+            # Four pings answered while idle, and no GOAWAY (that policy sends it for the fourth).
+            while tap.pings_acknowledged < 4 and not tap.goaway:
+                tap.changed.clear()
+                # a frame comes every 10 s at most; none in 60 s means the client stopped pinging
+                await asyncio.wait_for(tap.changed.wait(), timeout=60)
+            assert not tap.goaway
+            assert channel.get_state() is grpc.ChannelConnectivity.READY
+            stub = dapr_pb2_grpc.DaprStub(channel)
+            await stub.StartWorkflowBeta1(
+                pb.StartWorkflowRequest(workflow_component="orders", workflow_name="W")
+            )
+            assert not tap.goaway
+    finally:
+        proxy.close()
+        await server.stop(None)
 
 
 def test_every_problem_has_a_grpc_code() -> None:
