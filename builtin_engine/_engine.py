@@ -366,6 +366,9 @@ class Engine:
         stop_watching = self.services.watch(instance_id, watcher)  # before the read: miss nothing
         try:
             while True:
+                # The future exists before the read: a commit that lands while the read is at
+                # the store (an instance not in memory) resolves it, rather than being missed.
+                reached.append(loop.create_future())
                 record = await self.get(instance_id)
                 if done(record):
                     return record
@@ -374,7 +377,6 @@ class Engine:
                 remaining = 1.0 if deadline is None else min(1.0, deadline - time.monotonic())
                 if remaining <= 0:
                     raise TimeoutError(f"timed out waiting for instance {instance_id!r}")
-                reached.append(loop.create_future())
                 with contextlib.suppress(TimeoutError):
                     return await asyncio.wait_for(reached[-1], remaining)
         finally:
