@@ -32,8 +32,8 @@ import collections
 import contextlib
 import logging
 import time
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from builtin_engine._cache import Instance, InstanceCache
@@ -103,15 +103,11 @@ class RemoteExecution:
 
 @dataclass(slots=True)
 class _ActivityJob:
-    instance_id: str
-    execution_id: str
-    task_id: int
-    name: str
-    input: str | None
-    task_execution_id: str | None
-    token: str = ""
+    """An activity waiting for a worker or out with one: the item a worker gets (a new one,
+    under a new token, each time it is handed out again) and who holds it since when."""
+
+    item: ActivityWorkItem
     worker: RemoteWorker | None = None
-    trace: Mapping[str, str] | None = None
     #: when a worker took it (epoch seconds), for the activity's span
     taken_at: float = 0.0
 
@@ -227,9 +223,9 @@ class RemoteWorkers:
             else:
                 job = self._jobs.pop(item.token, None)
                 if job is not None:
-                    job.token = _token()
+                    job.item = replace(job.item, token=_token())
                     job.worker = None
-                    self._jobs[job.token] = job
+                    self._jobs[job.item.token] = job
                     self._activities.append(job)
         log.info(
             "a remote worker disconnected (%d left); %d work items go back to the queue",
@@ -275,22 +271,15 @@ class RemoteWorkers:
                 return item
         while self._activities:
             job = self._activities.popleft()
-            if self._jobs.get(job.token) is not job or not self._current(job.instance_id, job.execution_id):
-                self._jobs.pop(job.token, None)
+            activity = job.item
+            if self._jobs.get(activity.token) is not job or not self._current(
+                activity.instance_id, activity.execution_id
+            ):
+                self._jobs.pop(activity.token, None)
                 continue
             job.worker = worker
             job.taken_at = time.time()
-            activity = ActivityWorkItem(
-                job.instance_id,
-                job.execution_id,
-                job.task_id,
-                job.name,
-                job.input,
-                job.task_execution_id,
-                job.token,
-                job.trace,
-            )
-            worker.held[job.token] = activity
+            worker.held[activity.token] = activity
             return activity
         return None
 
@@ -488,11 +477,12 @@ class RemoteWorkers:
     ) -> bool:
         """Take an activity's answer; ``False`` if it is stale and was ignored."""
         job = self._jobs.get(token) if token else self._job_of(instance_id, task_id)
-        if job is None or job.instance_id != instance_id or job.task_id != task_id:
+        if job is None or job.item.instance_id != instance_id or job.item.task_id != task_id:
             return False
-        del self._jobs[job.token]
+        item = job.item
+        del self._jobs[item.token]
         if job.worker is not None:
-            job.worker.held.pop(job.token, None)
+            job.worker.held.pop(item.token, None)
         self.activities_done += 1
         now = time.time()
         if failure is None:
@@ -500,39 +490,33 @@ class RemoteWorkers:
         else:
             event = Event(EventType.ACTIVITY_FAILED, now, task_id, failure=failure)
         tracer = self.services.tracer
-        inst = self.cache.known.get(job.instance_id)
-        if tracer is not None and job.trace is not None and inst is not None:
+        inst = self.cache.known.get(item.instance_id)
+        if tracer is not None and item.trace is not None and inst is not None:
             tracer.record(
                 Work(
                     WorkKind.ACTIVITY,
-                    job.instance_id,
+                    item.instance_id,
                     inst.record.name,
-                    job.name,
+                    item.name,
                     task_id,
-                    job.trace,
+                    item.trace,
                     job.taken_at or now,
                     now,
                     failure.message if failure is not None else None,
                 )
             )
-        self.dispatch.finish_remote(job.instance_id, job.execution_id, event)
+        self.dispatch.finish_remote(item.instance_id, item.execution_id, event)
         return True
 
     def run_activity(
         self, inst: Instance, task_id: int, name: str, data: str | None, task_execution_id: str | None
     ) -> None:
         """Queue an activity for a remote worker (dispatch counts it in flight)."""
-        job = _ActivityJob(
-            inst.instance_id,
-            inst.execution_id,
-            task_id,
-            name,
-            data,
-            task_execution_id,
-            _token(),
-            trace=inst.trace,
+        item = ActivityWorkItem(
+            inst.instance_id, inst.execution_id, task_id, name, data, task_execution_id, _token(), inst.trace
         )
-        self._jobs[job.token] = job
+        job = _ActivityJob(item)
+        self._jobs[job.item.token] = job
         self._activities.append(job)
         self._wake()
 
@@ -545,10 +529,10 @@ class RemoteWorkers:
         if inst.execution.turn is not None and inst.execution.turn.worker is not None:
             inst.execution.turn.worker.held.pop(inst.execution.turn.token, None)
         inst.execution.turn = None
-        for job in [job for job in self._jobs.values() if job.instance_id == instance_id]:
-            del self._jobs[job.token]  # moot now: a late answer is ignored as stale
+        for job in [job for job in self._jobs.values() if job.item.instance_id == instance_id]:
+            del self._jobs[job.item.token]  # moot now: a late answer is ignored as stale
             if job.worker is not None:
-                job.worker.held.pop(job.token, None)
+                job.worker.held.pop(job.item.token, None)
         unit = WriteUnit(pending_reset=inst.instance_id)
         self._end(inst, unit, CompleteWorkflow(-1, Status.FAILED, failure=failure), time.time())
         self.services.writer.submit(unit)
@@ -556,7 +540,7 @@ class RemoteWorkers:
 
     def _job_of(self, instance_id: str, task_id: int) -> _ActivityJob | None:
         for job in self._jobs.values():
-            if job.instance_id == instance_id and job.task_id == task_id:
+            if job.item.instance_id == instance_id and job.item.task_id == task_id:
                 return job
         return None
 
