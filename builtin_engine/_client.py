@@ -31,7 +31,7 @@ from builtin_engine._commands import Command, CommandKind, admit
 from builtin_engine._context import to_timestamp
 from builtin_engine._engine import Engine, running_engine, running_engines
 from builtin_engine._errors import UnknownInstanceError
-from builtin_engine._history import Event, new_execution_id, started_event
+from builtin_engine._history import Event
 from builtin_engine._sqlite import SQLiteStore, sqlite_path
 from builtin_engine._state import (
     WorkflowHistoryEvent,
@@ -41,7 +41,7 @@ from builtin_engine._state import (
     history_events,
     stored_statuses,
 )
-from builtin_engine._store import InstanceQuery, InstanceRecord, Page, Status, Store
+from builtin_engine._store import InstanceQuery, InstanceRecord, Page, Status, Store, client_start
 
 R = TypeVar("R")
 
@@ -140,18 +140,8 @@ class StoreBackend:
         *,
         trace_context: Mapping[str, str] | None = None,
     ) -> str:
-        now = time.time()
-        record = InstanceRecord(
-            instance_id=instance_id,
-            name=name,
-            status=Status.PENDING,
-            created_at=now,
-            updated_at=now,
-            input=serialized_input,
-            execution_id=new_execution_id(),
-        )
         trace = dict(trace_context) if trace_context else None
-        started = started_event(name, serialized_input, max(now, start_at or now), record.execution_id, trace)
+        record, started = client_start(name, serialized_input, instance_id, start_at, trace)
         command = Command(CommandKind.START, instance_id)
         await asyncio.to_thread(lambda: self._ready().post(command, record, started))
         return instance_id

@@ -29,7 +29,7 @@ from builtin_engine._errors import (
     UnknownInstanceError,
     WorkflowEngineError,
 )
-from builtin_engine._history import Event, EventType, new_execution_id, started_event
+from builtin_engine._history import Event, EventType, new_execution_id
 from builtin_engine._inbox import Inbox
 from builtin_engine._locking import StoreLock
 from builtin_engine._registry import Registry
@@ -39,7 +39,16 @@ from builtin_engine._retention import Retention, RetentionPolicy
 from builtin_engine._services import Services
 from builtin_engine._stats import EngineStats
 from builtin_engine._step import Stepper
-from builtin_engine._store import InstanceQuery, InstanceRecord, Page, Status, Store, Stored, WriteUnit
+from builtin_engine._store import (
+    InstanceQuery,
+    InstanceRecord,
+    Page,
+    Status,
+    Store,
+    Stored,
+    WriteUnit,
+    client_start,
+)
 from builtin_engine._tracing import WorkTracer
 from builtin_engine._writer import Callback, future_callback
 
@@ -278,22 +287,11 @@ class Engine:
             raise DuplicateInstanceError(
                 f"an instance with ID {instance_id!r} already exists", instance_id=instance_id
             )
-        now = time.time()
-        record = InstanceRecord(
-            instance_id=instance_id,
-            name=name,
-            status=Status.PENDING,
-            created_at=now,
-            updated_at=now,
-            input=serialized_input,
-            execution_id=new_execution_id(),
-        )
+        trace = dict(trace_context) if trace_context else None
+        record, started = client_start(name, serialized_input, instance_id, start_at, trace)
         step = self.step
         inst = step.new_instance(record)
-        inst.trace = dict(trace_context) if trace_context else None
-        started = started_event(
-            name, serialized_input, max(now, start_at or now), record.execution_id, inst.trace
-        )
+        inst.trace = trace
         created = inst.created = self.loop.create_future()
         self.cache.add(inst)
         try:

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import abc
 import enum
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from builtin_engine._errors import FailureDetails
-from builtin_engine._history import Event
+from builtin_engine._history import Event, new_execution_id, started_event
 
 if TYPE_CHECKING:
     from builtin_engine._commands import Command, InboxMessage
@@ -77,6 +78,30 @@ class InstanceRecord(NamedTuple):
 
 def _new_record(fields: tuple[Any, ...]) -> InstanceRecord:
     return tuple.__new__(InstanceRecord, fields)
+
+
+def client_start(
+    name: str,
+    serialized_input: str | None,
+    instance_id: str,
+    start_at: float | None,
+    trace: Mapping[str, str] | None,
+) -> tuple[InstanceRecord, Event]:
+    """What a client's start writes, in this process or through the store from another: the
+    new instance's row (``PENDING``) and its ``WORKFLOW_STARTED`` event, dated ``start_at``
+    when that is later than now (a delayed start)."""
+    now = time.time()
+    record = InstanceRecord(
+        instance_id=instance_id,
+        name=name,
+        status=Status.PENDING,
+        created_at=now,
+        updated_at=now,
+        input=serialized_input,
+        execution_id=new_execution_id(),
+    )
+    started = started_event(name, serialized_input, max(now, start_at or now), record.execution_id, trace)
+    return record, started
 
 
 @dataclass(slots=True)
