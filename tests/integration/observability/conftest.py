@@ -40,6 +40,14 @@ def builtin_component_yaml(directory: Path, name: str = "builtin") -> str:
     )
 
 
+def builtin_resources(tmp_path: Path) -> Path:
+    """A resources folder holding one built-in component (``builtin_component_yaml``)."""
+    resources = tmp_path / "resources"
+    resources.mkdir()
+    (resources / "builtin.yaml").write_text(builtin_component_yaml(tmp_path))
+    return resources
+
+
 @dataclass
 class Gateway:
     api: httpx.Client

@@ -6,25 +6,40 @@ from __future__ import annotations
 import json
 import secrets
 from pathlib import Path
+from typing import Any
 
 import grpc
+import httpx
 import pytest
 from dapr.proto.runtime.v1 import dapr_pb2_grpc, workflow_pb2
 from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 
 from gateway.testing import free_port
-from tests.integration.observability.conftest import builtin_component_yaml, only
+from tests.integration.observability.conftest import builtin_resources, only
 from tests.rest import Workflows, new_id
 from tests.servers.otlp import OtlpReceiver, ReceivedSpan, tracing_env
 
 START_ROUTE = "POST /v1.0/workflows/{component}/{workflowName}/start"
+
+
+def traced_start(api: httpx.Client, workflow: str, instance_id: str, body: Any) -> str:
+    """Start ``workflow`` on the built-in component in a new trace, as a traced caller would;
+    the trace's ID."""
+    trace_id = secrets.token_hex(16)
+    answer = api.post(
+        f"/v1.0/workflows/builtin/{workflow}/start?instanceID={instance_id}",
+        json=body,
+        headers={"traceparent": f"00-{trace_id}-{secrets.token_hex(8)}-01"},
+    )
+    assert answer.status_code == 202, answer.text
+    return trace_id
+
+
 GET_ROUTE = "GET /v1.0/workflows/{component}/{instanceID}"
 
 
 def test_a_start_is_one_trace_counted_and_logged(serve, otlp_receiver: OtlpReceiver, tmp_path: Path) -> None:
-    resources = tmp_path / "resources"
-    resources.mkdir()
-    (resources / "builtin.yaml").write_text(builtin_component_yaml(tmp_path))
+    resources = builtin_resources(tmp_path)
     gateway = serve(
         [resources], env=tracing_env(otlp_receiver, "gateway-under-test"), args=["--log-format", "json"]
     )
@@ -138,9 +153,7 @@ def test_a_start_is_one_trace_counted_and_logged(serve, otlp_receiver: OtlpRecei
 
 
 def test_retries_and_timers_are_spans(serve, otlp_receiver: OtlpReceiver, tmp_path: Path) -> None:
-    resources = tmp_path / "resources"
-    resources.mkdir()
-    (resources / "builtin.yaml").write_text(builtin_component_yaml(tmp_path))
+    resources = builtin_resources(tmp_path)
     gateway = serve([resources], env=tracing_env(otlp_receiver, "gateway-engine"))
     trace_id = secrets.token_hex(16)
     headers = {"traceparent": f"00-{trace_id}-{secrets.token_hex(8)}-01"}
@@ -178,9 +191,7 @@ def test_retries_and_timers_are_spans(serve, otlp_receiver: OtlpReceiver, tmp_pa
 
 
 def test_text_logs_name_the_instance_and_metrics_need_no_token(serve, tmp_path: Path) -> None:
-    resources = tmp_path / "resources"
-    resources.mkdir()
-    (resources / "builtin.yaml").write_text(builtin_component_yaml(tmp_path))
+    resources = builtin_resources(tmp_path)
     gateway = serve([resources], args=["--api-token", "s3cret"])
     instance = new_id("text")
     answer = gateway.api.post(
@@ -198,9 +209,7 @@ def test_text_logs_name_the_instance_and_metrics_need_no_token(serve, tmp_path: 
 
 
 def test_the_engine_shows_its_workings(serve, tmp_path: Path) -> None:
-    resources = tmp_path / "resources"
-    resources.mkdir()
-    (resources / "builtin.yaml").write_text(builtin_component_yaml(tmp_path))
+    resources = builtin_resources(tmp_path)
     gateway = serve([resources])
 
     def engine(name: str, suffix: str = "", **labels: str) -> float:
@@ -242,9 +251,7 @@ def test_the_engine_shows_its_workings(serve, tmp_path: Path) -> None:
 
 
 def test_calls_over_grpc_are_counted_like_rest_requests(serve, tmp_path: Path) -> None:
-    resources = tmp_path / "resources"
-    resources.mkdir()
-    (resources / "builtin.yaml").write_text(builtin_component_yaml(tmp_path))
+    resources = builtin_resources(tmp_path)
     grpc_port = free_port()
     gateway = serve([resources], args=["--grpc-port", str(grpc_port)])
     instance = new_id("grpc")
@@ -291,18 +298,10 @@ def test_calls_over_grpc_are_counted_like_rest_requests(serve, tmp_path: Path) -
 def test_an_instance_is_still_traced_after_the_gateway_restarts(
     serve, otlp_receiver: OtlpReceiver, tmp_path: Path
 ) -> None:
-    resources = tmp_path / "resources"
-    resources.mkdir()
-    (resources / "builtin.yaml").write_text(builtin_component_yaml(tmp_path))
+    resources = builtin_resources(tmp_path)
     gateway = serve([resources], env=tracing_env(otlp_receiver, "gateway-restarted"))
-    trace_id = secrets.token_hex(16)
     parent = new_id("traced")
-    answer = gateway.api.post(
-        f"/v1.0/workflows/builtin/family/start?instanceID={parent}",
-        json=1,
-        headers={"traceparent": f"00-{trace_id}-{secrets.token_hex(8)}-01"},
-    )
-    assert answer.status_code == 202, answer.text
+    trace_id = traced_start(gateway.api, "family", parent, 1)
     workflows = Workflows(gateway.api, "builtin")
     instance = f"{parent}:0000"  # its one child, an approval, waiting for its event
     workflows.wait_status(instance, "RUNNING")
@@ -328,18 +327,10 @@ def test_an_instance_is_still_traced_after_the_gateway_restarts(
 
 
 def test_traces_go_over_otlp_grpc_too(serve, otlp_receiver: OtlpReceiver, tmp_path: Path) -> None:
-    resources = tmp_path / "resources"
-    resources.mkdir()
-    (resources / "builtin.yaml").write_text(builtin_component_yaml(tmp_path))
+    resources = builtin_resources(tmp_path)
     gateway = serve([resources], env=tracing_env(otlp_receiver, "gateway-over-grpc", grpc=True))
-    trace_id = secrets.token_hex(16)
     instance = new_id("otlpgrpc")
-    answer = gateway.api.post(
-        f"/v1.0/workflows/builtin/Greeting/start?instanceID={instance}",
-        json="Ada",
-        headers={"traceparent": f"00-{trace_id}-{secrets.token_hex(8)}-01"},
-    )
-    assert answer.status_code == 202, answer.text
+    trace_id = traced_start(gateway.api, "Greeting", instance, "Ada")
     Workflows(gateway.api, "builtin").wait_status(instance, "COMPLETED")
     spans = otlp_receiver.wait_for(
         lambda got: any(s.trace_id == trace_id and s.name == START_ROUTE for s in got)

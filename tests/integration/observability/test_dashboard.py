@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from tests.integration.observability.conftest import builtin_component_yaml
+from tests.integration.observability.conftest import builtin_resources
 from tests.servers.gateway import REPO
 
 DASHBOARD = REPO / "deploy" / "grafana" / "flowport.json"
@@ -36,9 +36,7 @@ def test_every_metric_the_dashboard_queries_is_served(serve, tmp_path: Path) -> 
     wanted = {name for query in queries(dashboard) for name in METRIC.findall(query)}
     assert "flowport_workflow_operation_total" in wanted
 
-    resources = tmp_path / "resources"
-    resources.mkdir()
-    (resources / "builtin.yaml").write_text(builtin_component_yaml(tmp_path))
+    resources = builtin_resources(tmp_path)
     gateway = serve([resources])
     served = {
         family.name + suffix
